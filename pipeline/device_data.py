@@ -1,0 +1,79 @@
+"""Device-resident input pipeline: uint8 images resized once, augmented and normalised per batch on the device.
+
+No per-sample Python work and no host->device copies in the hot loop: a split is moved to the
+device once as uint8 (N, C, S, S); each batch is gathered by index, optionally flipped, then
+scaled, broadcast to 3 channels and normalised with ImageNet statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pipeline.constants import IMAGENET_MEAN, IMAGENET_STD
+
+
+def resize_uint8(images: np.ndarray, size: int) -> torch.Tensor:
+    """(N,H,W) or (N,H,W,3) uint8 -> (N,C,size,size) uint8 tensor, resized once (bilinear, antialiased)."""
+    t = torch.from_numpy(np.ascontiguousarray(images))
+    t = t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2)
+    if t.shape[-1] == size and t.shape[-2] == size:
+        return t.contiguous()
+    out = torch.empty((t.shape[0], t.shape[1], size, size), dtype=torch.uint8)
+    for start in range(0, len(t), 4096):  # chunked to bound float memory on big datasets
+        chunk = t[start:start + 4096].float()
+        resized = F.interpolate(chunk, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        out[start:start + 4096] = resized.round_().clamp_(0, 255).to(torch.uint8)
+    return out
+
+
+@dataclass
+class DeviceSplit:
+    """One split on the device: uint8 images (N,C,S,S) and int64 labels (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    @classmethod
+    def from_arrays(cls, images: np.ndarray, labels: np.ndarray, input_size: int, device: torch.device | str) -> "DeviceSplit":
+        return cls(resize_uint8(images, input_size).to(device), torch.as_tensor(labels, dtype=torch.int64).to(device))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def to_model_input(batch: torch.Tensor, flip: torch.Tensor | None = None) -> torch.Tensor:
+    """uint8 (B,C,S,S) -> normalised float (B,3,S,S); ``flip`` is a bool (B,) mask of images to mirror."""
+    if flip is not None:
+        batch = torch.where(flip[:, None, None, None], batch.flip(-1), batch)
+    x = batch.float().div_(255.0)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, split: DeviceSplit, batch_size: int = 256, flip: bool = False) -> torch.Tensor:
+    """Eval-mode logits (N, classes) in float32 for a whole split, optionally of its mirrored images."""
+    was_training = model.training
+    model.eval()
+    outs = []
+    for start in range(0, len(split), batch_size):
+        batch = split.images[start:start + batch_size]
+        if flip:
+            batch = batch.flip(-1)
+        outs.append(model(to_model_input(batch)).float())
+    model.train(was_training)
+    return torch.cat(outs) if outs else torch.empty((0, 0))
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when present, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)

@@ -1,0 +1,60 @@
+"""The prepared dataset: uint8 images, labels and split codes in one compact .npz file.
+
+Written once by the ``prepare`` stage; every later stage loads it straight onto the device.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.atomic import atomic_path
+from pipeline.constants import CLASS_NAMES, SPLIT_CODE, SPLITS
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    images: np.ndarray  # uint8, (N, H, W) grayscale or (N, H, W, 3) RGB
+    labels: np.ndarray  # int64, (N,), indices into CLASS_NAMES
+    split: np.ndarray  # int8, (N,), indices into SPLITS
+    source: str
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        if self.images.dtype != np.uint8 or self.images.ndim not in (3, 4) or len(self.images) != n:
+            raise ValueError(f"images must be uint8 (N,H,W[,3]) with N={n}, got {self.images.dtype} {self.images.shape}")
+        if len(self.split) != n:
+            raise ValueError(f"split has {len(self.split)} entries for {n} images")
+        if n and (self.labels.min() < 0 or self.labels.max() >= len(CLASS_NAMES)):
+            raise ValueError(f"labels outside 0..{len(CLASS_NAMES) - 1}")
+
+    def subset(self, split_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(images, labels) of one split; raises if the split is empty."""
+        mask = self.split == SPLIT_CODE[split_name]
+        if not mask.any():
+            raise ValueError(f"split {split_name!r} is empty in the prepared {self.source} dataset")
+        return self.images[mask], self.labels[mask]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Class counts per split, keyed by split then class name (the paper's Table III)."""
+        out: dict[str, dict[str, int]] = {}
+        for name in SPLITS:
+            labels = self.labels[self.split == SPLIT_CODE[name]]
+            out[name] = {cls: int((labels == i).sum()) for i, cls in enumerate(CLASS_NAMES)}
+        return out
+
+
+def save_prepared(path: str | os.PathLike, data: PreparedData) -> None:
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, images=data.images, labels=data.labels.astype(np.int64),
+                     split=data.split.astype(np.int8), source=np.array(data.source))
+
+
+def load_prepared(path: str | os.PathLike) -> PreparedData:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"prepared dataset not found: {path} (run `dvc repro prepare`)")
+    with np.load(path, allow_pickle=False) as npz:
+        return PreparedData(images=npz["images"], labels=npz["labels"], split=npz["split"], source=str(npz["source"]))
