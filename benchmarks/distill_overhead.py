@@ -1,0 +1,71 @@
+"""Distillation overhead: epoch time with the distillation loss vs plain CE, for one student.
+
+    uv run python benchmarks/distill_overhead.py                 # student_b, 2000 images, 32x32, batch 32
+    uv run python benchmarks/distill_overhead.py --student student_c --repeats 3
+
+Both runs go through the real trainer (pipeline.training.fit) on the same device-resident data;
+the distillation loss only gathers precomputed teacher logits, so the goal is a ratio <= 1.15.
+Epochs alternate plain/distill to spread machine noise evenly; medians are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from pipeline.constants import NUM_CLASSES
+from pipeline.device_data import DeviceSplit, resolve_device
+from pipeline.losses import DistillationLoss, WeightedCrossEntropy
+from pipeline.models import build_model
+from pipeline.runs import device_name
+from pipeline.training import TrainConfig, fit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--student", default="student_b")
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--input-size", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per timed run (first run also warms up)")
+    parser.add_argument("--repeats", type=int, default=2, help="alternating plain/distill runs each")
+    parser.add_argument("--T", type=float, default=3.0)
+    parser.add_argument("--alpha", type=float, default=0.2)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    spec = yaml.safe_load(args.params.read_text())["models"][args.student]
+    device = resolve_device(args.device)
+    rng = np.random.default_rng(0)
+    train = DeviceSplit.from_arrays(rng.integers(0, 256, (args.images, 48, 48), dtype=np.uint8),
+                                    rng.integers(0, NUM_CLASSES, args.images), args.input_size, device)
+    val = DeviceSplit.from_arrays(rng.integers(0, 256, (64, 48, 48), dtype=np.uint8),
+                                  rng.integers(0, NUM_CLASSES, 64), args.input_size, device)
+    teacher_logits = torch.randn(args.images, 2, NUM_CLASSES, generator=torch.Generator().manual_seed(0)).to(device)
+    losses = {"plain": WeightedCrossEntropy(device=device),
+              "distill": DistillationLoss(teacher_logits, args.T, args.alpha)}
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch, input_size=args.input_size, device=str(device))
+    print(f"device: {device_name(device)} | {args.student} | {args.images} images {args.input_size}x{args.input_size} "
+          f"| batch {args.batch}")
+
+    fit(lambda: build_model(spec), train, val, TrainConfig(**{**config.__dict__, "epochs": 1}), losses["plain"])  # warm-up
+    seconds: dict[str, list[float]] = {"plain": [], "distill": []}
+    for repeat in range(args.repeats):
+        for kind in ("plain", "distill") if repeat % 2 == 0 else ("distill", "plain"):
+            result = fit(lambda: build_model(spec), train, val, config, losses[kind])
+            seconds[kind] += [r["seconds"] for r in result.history]
+            print(f"  {kind:<8} epochs: " + ", ".join(f"{s:.2f}s" for s in seconds[kind][-args.epochs:]))
+    plain, distill = statistics.median(seconds["plain"]), statistics.median(seconds["distill"])
+    print(f"median epoch: plain {plain:.3f}s, distill {distill:.3f}s -> ratio {distill / plain:.3f} (goal <= 1.15)")
+
+
+if __name__ == "__main__":
+    main()

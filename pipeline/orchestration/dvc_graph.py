@@ -1,0 +1,82 @@
+"""The DVC stage graph as plain data, so the flow can schedule stage items without re-declaring them.
+
+dvc.yaml stays the one definition of every step: this module only reads DVC's own index
+(`dvc.repo.Repo(root).index.graph`, a networkx DiGraph whose edges point from a stage to the
+stages producing its dependencies) and turns it into names and paths.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import pipeline  # noqa: F401  (no-network environment before DVC is imported)
+
+
+@dataclass(frozen=True)
+class StageNode:
+    """One runnable DVC stage item (`train_teacher`, `distill@E1`, ...)."""
+
+    name: str
+    upstream: tuple[str, ...]  # stage items whose outputs this one depends on
+    deps: tuple[str, ...]  # dependency paths (files or directories), repo-relative
+    cached_outs: tuple[str, ...]  # outputs stored in the DVC cache / remote
+    uncached_outs: tuple[str, ...]  # `cache: false` outputs (metrics, plots, reports)
+
+
+def load_stage_graph(repo_root: str | Path) -> dict[str, StageNode]:
+    """All stage items of the DVC project at `repo_root`, upstream before downstream (dvc.yaml order otherwise)."""
+    import networkx as nx
+    from dvc.dependency.param import ParamsDependency
+    from dvc.repo import Repo
+
+    root = Path(repo_root).resolve()
+    with Repo(str(root)) as repo:
+        graph = repo.index.graph
+        position = {stage: index for index, stage in enumerate(repo.index.stages)}
+
+        def relative(fs_path: str) -> str:
+            return Path(os.path.relpath(fs_path, root)).as_posix()
+
+        def address(stage) -> str:
+            # DVC's own `stage.addressing` is relative to the process cwd; ours to the repo root.
+            dvcfile = relative(stage.dvcfile.path)
+            return stage.name if dvcfile == "dvc.yaml" else f"{dvcfile}:{stage.name}"
+
+        ordered = nx.lexicographical_topological_sort(graph.reverse(copy=False), key=lambda stage: f"{position[stage]:09d}")
+        nodes: dict[str, StageNode] = {}
+        for stage in ordered:
+            if not stage.cmd:  # `.dvc` data sources are not steps to run
+                continue
+            nodes[address(stage)] = StageNode(
+                name=address(stage),
+                upstream=tuple(address(up) for up in graph.successors(stage) if up.cmd),
+                deps=tuple(relative(dep.fs_path) for dep in stage.deps if not isinstance(dep, ParamsDependency)),
+                cached_outs=tuple(relative(out.fs_path) for out in stage.outs if out.use_cache),
+                uncached_outs=tuple(relative(out.fs_path) for out in stage.outs if not out.use_cache),
+            )
+    return nodes
+
+
+def select_stages(graph: dict[str, StageNode], targets: Iterable[str] | None = None) -> list[str]:
+    """The targets plus everything upstream of them, in graph order; all stages when no targets.
+
+    A target may be a stage item (`distill@E1`) or a foreach group (`distill`, meaning all its items).
+    """
+    if not targets:
+        return list(graph)
+    wanted: set[str] = set()
+    pending: list[str] = []
+    for target in targets:
+        matches = [name for name in graph if name == target or name.split("@", 1)[0] == target]
+        if not matches:
+            raise ValueError(f"unknown DVC stage {target!r}; dvc.yaml defines: {', '.join(graph)}")
+        pending.extend(matches)
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending.extend(graph[name].upstream)
+    return [name for name in graph if name in wanted]

@@ -1,0 +1,131 @@
+"""A toy DVC project (real git, real DVC, local directory remote) for the orchestration tests.
+
+make_data -> item@a, item@b (foreach, each sleeps so concurrency is visible), flaky -> summary.
+`flaky` fails on its first attempt and succeeds afterwards (a marker file outside the workspace).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import yaml
+
+SCRIPTS = {
+    "src/make_data.py": """
+        import os
+        import yaml
+        params = yaml.safe_load(open("params.yaml"))
+        os.makedirs("data", exist_ok=True)
+        open("data/base.txt", "w").write("\\n".join(str(i * params["scale"]) for i in range(5)) + "\\n")
+    """,
+    "src/item.py": """
+        import json, os, sys, time
+        import yaml
+        key = sys.argv[1]
+        params = yaml.safe_load(open("params.yaml"))
+        started = time.time()
+        time.sleep(params["sleep_s"])
+        total = sum(int(line) for line in open("data/base.txt")) * params["items"][key]["n"]
+        os.makedirs("out", exist_ok=True); os.makedirs("metrics", exist_ok=True)
+        open(f"out/{key}.txt", "w").write(f"{key} {total}\\n")
+        json.dump({"total": total, "started": started, "ended": time.time()}, open(f"metrics/{key}.json", "w"))
+    """,
+    "src/flaky.py": """
+        import os, sys
+        import yaml
+        marker = yaml.safe_load(open("params.yaml"))["flaky_marker"]
+        if not os.path.exists(marker):
+            open(marker, "w").write("failed once\\n")
+            print("flaky: first attempt fails on purpose", file=sys.stderr)
+            sys.exit(3)
+        open("flaky.txt", "w").write(open("data/base.txt").read().upper())
+    """,
+    "src/summary.py": """
+        import json, os
+        totals = {name[:-5]: json.load(open(f"metrics/{name}"))["total"] for name in sorted(os.listdir("metrics"))}
+        os.makedirs("reports/tables", exist_ok=True)
+        json.dump({"totals": totals, "flaky_lines": len(open("flaky.txt").readlines())}, open("summary.json", "w"))
+        rows = "\\n".join(f"| {k} | {v} |" for k, v in totals.items())
+        open("reports/tables/table4_accuracy.md", "w").write("| item | total |\\n|---|---|\\n" + rows + "\\n")
+    """,
+}
+
+DVC_YAML = """
+stages:
+  make_data:
+    cmd: python src/make_data.py
+    deps: [src/make_data.py]
+    params: [scale]
+    outs: [data/base.txt]
+  item:
+    foreach: ${items}
+    do:
+      cmd: python src/item.py ${key}
+      deps: [src/item.py, data/base.txt]
+      params:
+        - items.${key}
+        - sleep_s
+      outs:
+        - out/${key}.txt
+      metrics:
+        - metrics/${key}.json:
+            cache: false
+  flaky:
+    cmd: python src/flaky.py
+    deps: [src/flaky.py, data/base.txt]
+    params: [flaky_marker]
+    outs: [flaky.txt]
+  summary:
+    cmd: python src/summary.py
+    deps: [src/summary.py, metrics, flaky.txt]
+    outs:
+      - summary.json:
+          cache: false
+      - reports/tables:
+          cache: false
+"""
+
+STAGES = ["make_data", "item@a", "item@b", "flaky", "summary"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", DO_NOT_TRACK="1")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def sh(args: list[str], cwd: Path) -> str:
+    done = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise AssertionError(f"{args} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def dvc(cwd: Path, *args: str) -> str:
+    return sh([sys.executable, "-m", "dvc", *args], cwd)
+
+
+def make_toy_project(root: Path, sleep_s: float = 2.0) -> Path:
+    """Create and commit the toy project in `root/repo` with its remote in `root/remote`; return the repo path."""
+    repo = root / "repo"
+    repo.mkdir(parents=True)
+    for rel, body in SCRIPTS.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(textwrap.dedent(body).lstrip())
+    (repo / "dvc.yaml").write_text(DVC_YAML.lstrip())
+    params = {"scale": 2, "sleep_s": sleep_s, "items": {"a": {"n": 1}, "b": {"n": 3}},
+              "flaky_marker": str(root / "flaky.marker")}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh(["git", "init", "-q", "-b", "main"], repo)
+    sh(["git", "config", "user.email", "test@example.com"], repo)
+    sh(["git", "config", "user.name", "test"], repo)
+    dvc(repo, "init", "-q")
+    dvc(repo, "config", "core.analytics", "false")
+    dvc(repo, "remote", "add", "-d", "local", str(root / "remote"))
+    sh(["git", "add", "-A"], repo)
+    sh(["git", "commit", "-q", "-m", "toy pipeline"], repo)
+    return repo

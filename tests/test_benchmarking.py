@@ -1,0 +1,74 @@
+"""The benchmark of a tiny model on the CPU produces every Table V field, including the
+fresh-subprocess memory number and the ONNX parity check."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.benchmarking import BenchmarkSettings, benchmark_model, flops_per_image
+from pipeline.models import build_model, count_parameters
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"width": 0.03125, "se_reduction": 1}
+
+
+def test_settings_from_params_adds_training_size_and_rejects_unknown_keys():
+    settings = BenchmarkSettings.from_params({"input_sizes": [64], "latency_runs": 3}, train_input_size=32)
+    assert settings.input_sizes == (32, 64) and settings.primary_input_size == 64 and settings.latency_runs == 3
+    with pytest.raises(ValueError, match="latency_rums"):
+        BenchmarkSettings.from_params({"latency_rums": 3})
+
+
+def test_benchmark_tiny_model_every_field():
+    settings = BenchmarkSettings(latency_runs=5, warmup_runs=1, throughput_batch=4, throughput_runs=1,
+                                 onnx=True, input_sizes=(16, 24), primary_input_size=24)
+    report = benchmark_model("tiny", TINY, "cpu", settings)
+    params = count_parameters(build_model(TINY))
+    assert report["params"] == params
+    assert report["size_mib_fp32"] == pytest.approx(params * 4 / 2**20)
+    assert report["file_size_mib"] > report["size_mib_fp32"]  # weights plus buffers and pickle framing
+    assert report["input_size"] == 24 and set(report["by_input_size"]) == {"16", "24"}
+    small, big = report["by_input_size"]["16"], report["by_input_size"]["24"]
+    assert 0 < small["flops_per_image"] < big["flops_per_image"] == report["flops_per_image"]
+    for key in ("latency_ms_b1", "latency_ms_b1_p90", "throughput_img_s"):
+        assert report[key] > 0, key
+    assert report["latency_ms_b1_p90"] >= report["latency_ms_b1"]
+    # Memory: measured once, at the primary size, in a fresh interpreter.
+    assert "fresh subprocess" in report["memory_method"]
+    assert report["peak_inference_memory_mib"] >= 0
+    assert report["process_peak_rss_mib"] > 50  # torch itself is resident
+    assert "peak_inference_memory_mib" not in small
+    assert report["device"].startswith("cpu") and report["torch_version"]
+    onnx = report["onnx"]
+    assert onnx["parity_ok"] and onnx["max_abs_diff_vs_torch"] <= settings.onnx_atol
+    assert onnx["latency_ms_b1"] > 0 and onnx["file_size_mib"] > 0 and "onnxruntime" in onnx["device"]
+    json.dumps(report)  # every field serialises
+
+
+def test_flops_scale_with_width():
+    narrow = flops_per_image(build_model(TINY).eval(), 16)
+    wide = flops_per_image(build_model({"width": 0.0625, "se_reduction": 1}).eval(), 16)
+    assert 2 * narrow < wide  # conv FLOPs grow ~quadratically with the channel width
+
+
+def test_benchmark_stage_writes_json(tmp_path):
+    params = {"models": {"tiny": TINY}, "train": {"input_size": 16, "device": "cpu"},
+              "benchmark": {"input_sizes": [20], "primary_input_size": 20, "latency_runs": 3, "warmup_runs": 1,
+                            "throughput_batch": 2, "throughput_runs": 1, "onnx": False}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "tiny"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "reports/benchmark/tiny.json").read_text())
+    assert report["input_size"] == 20 and set(report["by_input_size"]) == {"16", "20"} and "onnx" not in report
+    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "huge"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "'huge'" in proc.stderr

@@ -1,0 +1,156 @@
+"""The shared trainer: learning, kill-and-resume equivalence, safe checkpoint loading, NaN errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+
+from pipeline.checkpoint import load_checkpoint
+from pipeline.losses import WeightedCrossEntropy
+from pipeline.training import TrainConfig, batch_bounds, fit
+from tests.training_fixtures import INPUT_SIZE, random_split, tiny_model
+
+CONFIG = TrainConfig(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, plateau_patience=0, seed=3)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return random_split(50, 0), random_split(20, 1), random_split(20, 2)
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_at(epoch: int, step: int):
+    def hook(e, s):
+        if (e, s) == (epoch, step):
+            raise Crash(f"simulated kill at epoch {e} step {s}")
+    return hook
+
+
+def test_batches_cover_every_sample_and_never_leave_a_single_one():
+    for n in (2, 17, 32, 33, 50):
+        bounds = batch_bounds(n, 16)
+        assert bounds[0][0] == 0 and bounds[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        assert all(hi - lo >= 2 for lo, hi in bounds)
+    with pytest.raises(ValueError):
+        batch_bounds(1, 16)
+
+
+def test_a_few_steps_lower_the_loss_on_a_tiny_batch():
+    torch.manual_seed(0)
+    model = tiny_model()
+    split = random_split(16, 5)
+    from pipeline.device_data import to_model_input
+    x, y = to_model_input(split.images), split.labels
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = WeightedCrossEntropy()
+    model.eval()  # no dropout noise: compare the same function before and after
+    with torch.no_grad():
+        before = loss_fn(model(x), y).item()
+    for _ in range(15):
+        model.train()
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        after = loss_fn(model(x), y).item()
+    assert after < before
+
+
+def _final(result):
+    return result.scalars(), {k: v.clone() for k, v in result.model.state_dict().items()}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(splits):
+    train, val, test = splits
+    logged = []
+    return fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, on_epoch=logged.append), logged
+
+
+@pytest.mark.parametrize("kill_at", [(1, 0), (1, 2), (2, 3)])
+def test_killed_run_resumes_to_the_same_result(splits, uninterrupted, tmp_path, kill_at):
+    """Killed at (epoch, step) with 0-based numbers; resuming must give bit-identical weights and metrics."""
+    train, val, test = splits
+    plain, logged_plain = uninterrupted
+    ckpt = tmp_path / "seed3.pt"
+    with pytest.raises(Crash):
+        fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, checkpoint=ckpt,
+            on_step=crash_at(*kill_at))
+    state = load_checkpoint(ckpt, torch.load(ckpt, weights_only=True)["fingerprint"])
+    assert state["epoch"] == kill_at[0] and not state["complete"]
+    logged_resumed, steps_run = [], []
+    resumed = fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, checkpoint=ckpt,
+                  on_epoch=logged_resumed.append, on_step=lambda e, s: steps_run.append((e, s)))
+    assert steps_run[0] == (kill_at[0], 0)  # really resumed: the finished epochs were not retrained
+    plain_scalars, plain_weights = _final(plain)
+    resumed_scalars, resumed_weights = _final(resumed)
+    for key in ("val_acc", "val_loss", "test_acc", "test_loss", "best_epoch", "epochs_run"):
+        assert resumed_scalars[key] == plain_scalars[key], key
+    for name, tensor in plain_weights.items():
+        assert torch.equal(tensor, resumed_weights[name]), name
+    def never(e, s):
+        raise AssertionError("a finished run must not train again")
+
+    again = fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, checkpoint=ckpt, on_step=never)
+    assert again.scalars() == resumed_scalars
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in logged_plain]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in logged_resumed] == strip
+
+
+def test_checkpoint_of_another_config_is_ignored(splits, tmp_path):
+    train, val, _ = splits
+    ckpt = tmp_path / "seed3.pt"
+    with pytest.raises(Crash):
+        fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), checkpoint=ckpt, on_step=crash_at(1, 0))
+    other = TrainConfig(**{**CONFIG.__dict__, "lr": 0.01})
+    resumed_from = []
+    fit(tiny_model, train, val, other, WeightedCrossEntropy(), checkpoint=ckpt, on_epoch=resumed_from.append,
+        on_step=lambda e, s: resumed_from.append(("step", e, s)) if s == 0 else None)
+    assert resumed_from[0] == ("step", 0, 0)  # started from epoch 0, not from the stale checkpoint
+
+
+class Payload:
+    """An arbitrary class: unpickling it would run code a checkpoint must never carry."""
+
+
+def test_checkpoint_with_pickled_object_is_refused(splits, tmp_path):
+    train, val, _ = splits
+    ckpt = tmp_path / "seed3.pt"
+    torch.save({"fingerprint": "x", "payload": Payload()}, ckpt)
+    with pytest.raises(RuntimeError, match="weights_only"):
+        fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), checkpoint=ckpt)
+    assert isinstance(pickle.loads(pickle.dumps(Payload())), Payload)  # the file itself was valid pickle
+
+
+def test_nan_loss_stops_with_epoch_and_step(splits):
+    train, val, _ = splits
+
+    def nan_on_second_epoch_third_step(logits, labels, idx, flip):
+        loss = WeightedCrossEntropy()(logits, labels)
+        nan_on_second_epoch_third_step.calls += 1
+        return loss * float("nan") if nan_on_second_epoch_third_step.calls == 4 + 3 else loss
+
+    nan_on_second_epoch_third_step.calls = 0  # 50 samples / batch 16 -> 4 steps per epoch (16, 16, 16, 2)
+    with pytest.raises(RuntimeError, match=r"run-x \(seed 3\).*epoch 2, step 3"):
+        fit(tiny_model, train, val, CONFIG, nan_on_second_epoch_third_step, run="run-x")
+
+
+def test_early_stopping_stops_before_the_epoch_budget(splits):
+    train, val, _ = splits
+    config = TrainConfig(**{**CONFIG.__dict__, "epochs": 12, "early_stopping_patience": 1, "lr": 0.0})
+    result = fit(tiny_model, train, val, config, WeightedCrossEntropy())
+    best, stale, expected_stop = -1.0, 0, config.epochs
+    for record in result.history:
+        best, stale = (record["val_acc"], 0) if record["val_acc"] > best else (best, stale + 1)
+        if stale >= 1:
+            expected_stop = record["epoch"]
+            break
+    assert result.epochs_run == expected_stop < config.epochs  # lr 0: accuracy soon stops improving
