@@ -76,10 +76,14 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=None, help="names from params.yaml models (default: all)")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (1 gives steadier numbers on a busy machine)")
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="summary lines only")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     specs = yaml.safe_load(args.params.read_text())["models"]
     names = args.models or list(specs)

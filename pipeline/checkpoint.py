@@ -77,7 +77,7 @@ def load_checkpoint(path: str | os.PathLike, expected_fingerprint: str, run: str
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # an unreadable or unsafe file must not be resumed from
-        raise RuntimeError(f"{run}: refusing checkpoint {path}: cannot be loaded with weights_only=True ({exc})") from exc
+        raise RuntimeError(f"{run}: refusing checkpoint {path}: cannot be loaded with weights_only=True ({exc}); delete it to start over") from exc
     if not isinstance(state, dict) or state.get("fingerprint") != expected_fingerprint:
         log.warning("%s: ignoring checkpoint %s: it belongs to a different config or dataset", run, path)
         return None

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from pipeline.atomic import write_json
+from pipeline.class_weights import load_class_weights
 from pipeline.checkpoint import array_digest, checkpoint_path, clear_checkpoints
 from pipeline.device_data import DeviceSplit, resolve_device
 from pipeline.losses import LossFn
@@ -154,24 +155,5 @@ def train_over_seeds(
 
 
 def read_class_weights(path: str | Path, enabled: bool = True) -> list[float] | None:
-    """Per-class loss weights in CLASS_NAMES order (None when ``train.class_weighted`` is off).
-
-    Uses the data area's loader when present; otherwise reads ``{class_name: weight}`` JSON itself.
-    """
-    if not enabled:
-        return None
-    try:
-        from pipeline.class_weights import load_class_weights
-    except ImportError:
-        import json
-
-        from pipeline.constants import CLASS_NAMES
-
-        if not Path(path).exists():
-            raise FileNotFoundError(f"class weights not found: {path} (run `dvc repro class_weights`)")
-        table = json.loads(Path(path).read_text())
-        missing = [name for name in CLASS_NAMES if name not in table]
-        if missing:
-            raise ValueError(f"{path}: no weight for class(es) {missing}")
-        return [float(table[name]) for name in CLASS_NAMES]
-    return load_class_weights(path)
+    """Per-class loss weights in CLASS_NAMES order, or None when ``train.class_weighted`` is off."""
+    return load_class_weights(path) if enabled else None

@@ -70,10 +70,10 @@ def _render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return rng.normal(0.0, scale, size=(n, 1, 1)).astype(f32)
 
     # Expression: neutral + intensity * (class - neutral), plus per-face jitter.
-    intensity = uniform(0.7, 1.3)
+    intensity = uniform(0.9, 1.3)
     geometry = CLASS_GEOMETRY[NEUTRAL] + intensity[:, 0] * (CLASS_GEOMETRY[labels] - CLASS_GEOMETRY[NEUTRAL])
     geometry = geometry + rng.normal(0.0, 1.0, size=geometry.shape).astype(f32) * np.array(
-        [0.08, 0.02, 0.08, 0.08, 0.03, 0.10], dtype=f32)
+        [0.05, 0.015, 0.05, 0.05, 0.02, 0.06], dtype=f32)
     curve, mouth_open, mouth_width, brow_slope, brow_raise, eye_open = (
         geometry[:, i, None, None] for i in range(len(_GEOMETRY_COLUMNS)))
     mouth_open = np.clip(mouth_open, 0.0, None)

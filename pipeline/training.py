@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -202,8 +203,8 @@ def fit(
             log.info("%s: already finished, reusing checkpoint %s", run_label, checkpoint)
             model.load_state_dict(state["best_state"])
             model.eval()
-            for record in state["history"]:
-                on_epoch and on_epoch(record)
+            for record in state["history"] if on_epoch else ():
+                on_epoch(record)
             return TrainResult(model=model, history=list(state["history"]), **state["result"])
 
         start_epoch, history = 0, []
@@ -217,8 +218,8 @@ def fit(
             best_state = _cpu_state(model) if state["best_is_current"] else state["best_state"]
             restore_rng(state["rng"], generator)
             log.info("%s: resuming after epoch %d from %s", run_label, start_epoch, checkpoint)
-            for record in history:
-                on_epoch and on_epoch(record)
+            for record in history if on_epoch else ():
+                on_epoch(record)
 
         if config.compile:
             model.compile()
@@ -237,7 +238,8 @@ def fit(
             # On CPU checking every step is free; on GPU sync only now and then (flags stay on device).
             check_every = 1 if device.type == "cpu" else 50
             bar = tqdm(total=len(bounds), desc=f"{run} s{config.seed} epoch {epoch + 1}/{config.epochs}",
-                       unit="step", mininterval=1.0, leave=False)
+                       unit="step", leave=False,
+                       mininterval=1.0 if sys.stderr.isatty() else 15.0)  # logs: fewer redraws
             started = time.perf_counter()
             for step, (lo, hi) in enumerate(bounds):
                 if on_step is not None:

@@ -1,6 +1,6 @@
 """A toy DVC project (real git, real DVC, local directory remote) for the orchestration tests.
 
-make_data -> item@a, item@b (foreach, each sleeps so concurrency is visible), flaky -> summary.
+make_data -> item@a, item@b (foreach; optionally a barrier both must reach) -> flaky -> summary.
 `flaky` fails on its first attempt and succeeds afterwards (a marker file outside the workspace).
 """
 
@@ -29,10 +29,18 @@ SCRIPTS = {
         params = yaml.safe_load(open("params.yaml"))
         started = time.time()
         time.sleep(params["sleep_s"])
+        met = True
+        if params["barrier_dir"]:  # wait (at most 60 s) until every item has started: proves concurrency
+            os.makedirs(params["barrier_dir"], exist_ok=True)
+            open(os.path.join(params["barrier_dir"], key), "w").close()
+            deadline = time.time() + 60
+            while not set(params["items"]) <= set(os.listdir(params["barrier_dir"])) and time.time() < deadline:
+                time.sleep(0.1)
+            met = set(params["items"]) <= set(os.listdir(params["barrier_dir"]))
         total = sum(int(line) for line in open("data/base.txt")) * params["items"][key]["n"]
         os.makedirs("out", exist_ok=True); os.makedirs("metrics", exist_ok=True)
         open(f"out/{key}.txt", "w").write(f"{key} {total}\\n")
-        json.dump({"total": total, "started": started, "ended": time.time()}, open(f"metrics/{key}.json", "w"))
+        json.dump({"total": total, "started": started, "ended": time.time(), "barrier_met": met}, open(f"metrics/{key}.json", "w"))
     """,
     "src/flaky.py": """
         import os, sys
@@ -42,7 +50,7 @@ SCRIPTS = {
             open(marker, "w").write("failed once\\n")
             print("flaky: first attempt fails on purpose", file=sys.stderr)
             sys.exit(3)
-        open("flaky.txt", "w").write(open("data/base.txt").read().upper())
+        open("flaky.txt", "w").write("".join(open(f"out/{name}").read().upper() for name in sorted(os.listdir("out"))))
     """,
     "src/summary.py": """
         import json, os
@@ -76,7 +84,7 @@ stages:
             cache: false
   flaky:
     cmd: python src/flaky.py
-    deps: [src/flaky.py, data/base.txt]
+    deps: [src/flaky.py, out]
     params: [flaky_marker]
     outs: [flaky.txt]
   summary:
@@ -109,8 +117,11 @@ def dvc(cwd: Path, *args: str) -> str:
     return sh([sys.executable, "-m", "dvc", *args], cwd)
 
 
-def make_toy_project(root: Path, sleep_s: float = 2.0) -> Path:
-    """Create and commit the toy project in `root/repo` with its remote in `root/remote`; return the repo path."""
+def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False) -> Path:
+    """Create and commit the toy project in `root/repo` with its remote in `root/remote`; return the repo path.
+
+    barrier: each foreach item waits until all items have started (they must run concurrently).
+    """
     repo = root / "repo"
     repo.mkdir(parents=True)
     for rel, body in SCRIPTS.items():
@@ -118,7 +129,7 @@ def make_toy_project(root: Path, sleep_s: float = 2.0) -> Path:
         (repo / rel).write_text(textwrap.dedent(body).lstrip())
     (repo / "dvc.yaml").write_text(DVC_YAML.lstrip())
     params = {"scale": 2, "sleep_s": sleep_s, "items": {"a": {"n": 1}, "b": {"n": 3}},
-              "flaky_marker": str(root / "flaky.marker")}
+              "flaky_marker": str(root / "flaky.marker"), "barrier_dir": str(root / "barrier") if barrier else ""}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(["git", "init", "-q", "-b", "main"], repo)
     sh(["git", "config", "user.email", "test@example.com"], repo)

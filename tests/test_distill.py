@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pipeline.device_data import to_model_input
-from pipeline.losses import DistillationLoss, WeightedCrossEntropy
+from pipeline.losses import DistillationLoss
 from pipeline.prepared import PreparedData
 from pipeline.runs import RunSpec, train_over_seeds
 from pipeline.soft_targets import compute_soft_targets, load_soft_targets, save_soft_targets

@@ -44,6 +44,7 @@ def test_graph_expands_foreach_items_and_orders_upstream_first(toy):
     graph = load_stage_graph(toy)
     assert list(graph) == STAGES
     assert graph["item@a"].upstream == ("make_data",)
+    assert set(graph["flaky"].upstream) == {"item@a", "item@b"}
     assert set(graph["summary"].upstream) == {"item@a", "item@b", "flaky"}
     assert graph["item@b"].cached_outs == ("out/b.txt",)
     assert graph["item@b"].uncached_outs == ("metrics/b.json",)

@@ -52,7 +52,7 @@ def reproduce_cli(repo: Path, env: dict[str, str], *extra: str) -> subprocess.Co
 @pytest.fixture(scope="session")
 def toy_run(prefect_stack, tmp_path_factory):
     """The toy pipeline reproduced once through the deployment and the two workers."""
-    repo = make_toy_project(tmp_path_factory.mktemp("toy-flow"), sleep_s=1.5)
+    repo = make_toy_project(tmp_path_factory.mktemp("toy-flow"), barrier=True)
     done = reproduce_cli(repo, prefect_stack["env"])
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
     return {"repo": repo, "reran": json.loads(done.stdout), "log": done.stderr}
@@ -98,8 +98,9 @@ def test_independent_items_ran_concurrently_on_two_workers(toy_run, prefect_clie
     worker_runs = {run.name: run for run in _flow_runs(prefect_client, "run-stage") if run.state.is_completed()}
     a, b = worker_runs["item@a"], worker_runs["item@b"]
     assert a.start_time < b.end_time and b.start_time < a.end_time, "item@a and item@b did not overlap"
-    # The stage commands themselves overlapped too (their own clocks, from the cache: false metrics).
+    # The stage commands themselves overlapped: each waited at a barrier until the other had started.
     ma, mb = (json.loads((toy_run["repo"] / "metrics" / f"{k}.json").read_text()) for k in "ab")
+    assert ma["barrier_met"] and mb["barrier_met"]
     assert ma["started"] < mb["ended"] and mb["started"] < ma["ended"]
     # Downstream waited for upstream.
     assert worker_runs["make_data"].end_time <= min(a.start_time, b.start_time)
@@ -123,7 +124,8 @@ def test_rerun_redoes_only_changed_items_and_failure_names_the_stage(toy_run, pr
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     done = reproduce_cli(repo, prefect_stack["env"], "--local")
     assert done.returncode == 0, done.stderr[-6000:]
-    assert json.loads(done.stdout) == {stage: stage in ("item@b", "summary") for stage in STAGES}
+    assert json.loads(done.stdout) == {stage: stage in ("item@b", "flaky", "summary") for stage in STAGES}
+    assert f"{len(STAGES)} stage items, 3 to dispatch" in done.stderr  # the rest is clean in `dvc status`
     assert json.loads(dvc(repo, "status", "--json")) == {}
     assert json.loads((repo / "summary.json").read_text())["totals"]["b"] == 20 * 5
 
@@ -133,3 +135,67 @@ def test_rerun_redoes_only_changed_items_and_failure_names_the_stage(toy_run, pr
     assert failed.returncode == 1
     assert "ERROR: DVC stage(s) failed: summary" in failed.stderr
     assert "exited with 9" in failed.stderr or "SystemExit(9)" in failed.stderr
+
+
+def _copy_working_tree(dest: Path) -> None:
+    """The project's code as it is now (tracked and untracked, not ignored), without data, outputs or dvc.lock."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    skip_dirs = ("data/", "models/", "reports/", "tests/", "benchmarks/")
+    for rel in filter(None, listed):
+        src = REPO_ROOT / rel
+        if rel.startswith(skip_dirs) or rel == "dvc.lock" or not src.is_file():
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(src.read_bytes())
+    (dest / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    (dest / "data" / "raw" / ".gitkeep").write_text("")
+
+
+TINY_PARAMS = {
+    "synthetic": {"train": 140, "val": 70, "test": 70},
+    "models": {"teacher": {"width": 0.0625, "se_reduction": 1}, "student_a": {"width": 0.03125, "se_reduction": 1},
+               "student_c": {"width": 0.03125, "se_reduction": 1}},
+    "train": {"input_size": 16, "batch_size": 32, "eval_batch_size": 64, "device": "cpu"},
+    "teacher": {"epochs": 1},
+    "student": {"epochs": 1},
+    "distill": {"runs": {"E1": {"student": "student_a", "T": 3, "alpha": 0.2},
+                         "E6": {"student": "student_c", "T": 3, "alpha": 0.2}}},
+    "baseline": {"students": ["student_c"]},
+    "benchmark": {"input_sizes": [16], "primary_input_size": 16, "latency_runs": 2, "warmup_runs": 1,
+                  "throughput_batch": 4, "throughput_runs": 1, "onnx": False},
+}
+
+
+@pytest.mark.slow
+def test_real_pipeline_with_tiny_params_on_workers(prefect_stack, prefect_client, tmp_path):
+    """The project's own dvc.yaml and stages, tiny sizes, through the deployment and both workers."""
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    repo = tmp_path / "repo"
+    _copy_working_tree(repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    for section, values in TINY_PARAMS.items():  # shallow merge; `models` replaced (no student_b)
+        params[section] = values if section == "models" else {**params[section], **values}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    dvc(repo, "remote", "add", "-d", "local", str(tmp_path / "remote"))
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "tiny"], cwd=repo, check=True)
+
+    done = reproduce_cli(repo, prefect_stack["env"])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-8000:]
+    reran = json.loads(done.stdout)
+    assert {"train_teacher", "distill@E1", "distill@E6", "train_student@student_c", "report"} <= set(reran)
+    assert all(reran.values())
+    assert json.loads(dvc(repo, "status", "--json")) == {}
+    assert (repo / "models" / "distill" / "E6" / "model.pt").is_file()  # cached out, pulled from the remote
+    assert json.loads((repo / "reports" / "eval" / "E1" / "metrics.json").read_text())  # uncached, handed back
+
+    worker_runs = {run.name: run for run in _flow_runs(prefect_client, "run-stage")
+                   if run.state.is_completed() and run.parameters.get("repo_url") == str(repo)}
+    e1, e6 = worker_runs["distill@E1"], worker_runs["distill@E6"]
+    assert e1.start_time < e6.end_time and e6.start_time < e1.end_time, "distill items did not overlap"
+    for key, rel in (("table-iv-accuracy", "table4_accuracy.md"), ("table-v-efficiency", "table5_efficiency.md")):
+        published = prefect_client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+        assert (repo / "reports" / "tables" / rel).read_text() in [artifact.data for artifact in published]

@@ -154,3 +154,54 @@ def test_early_stopping_stops_before_the_epoch_budget(splits):
             expected_stop = record["epoch"]
             break
     assert result.epochs_run == expected_stop < config.epochs  # lr 0: accuracy soon stops improving
+
+
+KILLABLE_RUN = """
+import json, logging, sys, time
+logging.basicConfig(level=logging.INFO)
+from pipeline.checkpoint import array_digest
+from pipeline.losses import WeightedCrossEntropy
+from pipeline.training import TrainConfig, fit
+from tests.training_fixtures import INPUT_SIZE, random_split, tiny_model
+
+checkpoint, out, slow = sys.argv[1], sys.argv[2], sys.argv[3] == "slow"
+config = TrainConfig(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, seed=5)
+result = fit(tiny_model, random_split(50, 0), random_split(20, 1), config, WeightedCrossEntropy(),
+             test=random_split(20, 2), checkpoint=checkpoint,
+             on_step=(lambda e, s: time.sleep(0.5 if e >= 1 else 0)) if slow else None)
+weights = array_digest(*[v for _, v in sorted(result.model.state_dict().items())])
+json.dump({**result.scalars(), "epoch_seconds": 0, "train_images_per_second": 0, "weights": weights}, open(out, "w"))
+"""
+
+
+def test_process_killed_with_sigkill_resumes_to_the_same_result(tmp_path, repo_root):
+    """A real kill -9 after the first epoch's checkpoint; the rerun must match an uninterrupted run."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    script = tmp_path / "run.py"
+    script.write_text(KILLABLE_RUN)
+    env_cmd = [sys.executable, str(script)]
+    ckpt = tmp_path / "ckpt" / "seed5.pt"
+    proc = subprocess.Popen(env_cmd + [str(ckpt), str(tmp_path / "killed.json"), "slow"], cwd=repo_root, env=env)
+    deadline = time.monotonic() + 120
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ckpt.exists() and proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "killed.json").exists()
+    rerun = subprocess.run(env_cmd + [str(ckpt), str(tmp_path / "resumed.json"), "fast"], cwd=repo_root, env=env,
+                           check=True, capture_output=True, text=True)
+    assert "resuming after epoch" in rerun.stderr
+    subprocess.run(env_cmd + [str(tmp_path / "fresh" / "seed5.pt"), str(tmp_path / "fresh.json"), "fast"],
+                   cwd=repo_root, env=env, check=True)
+    resumed = json.loads((tmp_path / "resumed.json").read_text())
+    fresh = json.loads((tmp_path / "fresh.json").read_text())
+    assert resumed == fresh

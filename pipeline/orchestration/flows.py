@@ -133,6 +133,9 @@ def default_remote_url(repo_dir: Path) -> str:
 def stage_task(stage: str, plan: dict[str, Any], upstream_results: list[dict[str, Any]]) -> dict[str, Any]:
     """Run one stage item: as a `run-stage` flow run on a worker (deployment) or in-process."""
     logger = get_run_logger()
+    if stage in plan["up_to_date"]:
+        logger.info("stage %s is up to date in the coordinator checkout (dvc status); not dispatched", stage)
+        return plan["up_to_date"][stage]
     node = StageNode(**plan["nodes"][stage])
     lock_text = merge_lock_text(plan["lock_text"], {r["stage"]: r["lock_entry"] for r in upstream_results})
     inputs = dict(plan["own_files"].get(stage, {}))
@@ -198,6 +201,35 @@ def publish_tables(repo_dir: Path) -> list[str]:
     return published
 
 
+def _up_to_date_results(
+    root: Path, graph: dict[str, StageNode], selected: list[str], lock_text: str | None,
+    own_files: dict[str, dict[str, str]], logger: Any,
+) -> dict[str, dict[str, Any]]:
+    """Results for stage items that need no worker: clean in this checkout's `dvc status` and
+    nothing upstream of them dispatched. Their cached outputs are pushed so that workers of
+    downstream items can pull them (a no-op when the remote has them already)."""
+    import yaml
+
+    status = json.loads(run_command(dvc("status", "--json", *selected), root, lambda line: None, "coordinator checkout") or "{}")
+    lock_stages = (yaml.safe_load(lock_text) or {}).get("stages", {}) if lock_text else {}
+    dispatched: set[str] = set()
+    for name in selected:
+        if name in status or name not in lock_stages or any(up in dispatched for up in graph[name].upstream):
+            dispatched.add(name)
+    clean = [name for name in selected if name not in dispatched]
+    needed_by_workers = [
+        name for name in clean
+        if graph[name].cached_outs and any(name in graph[d].upstream for d in dispatched)
+    ]
+    if needed_by_workers:
+        run_command(dvc("push", *needed_by_workers), root, logger.info, "coordinator checkout")
+    return {
+        name: {"stage": name, "lock_entry": lock_stages[name], "files": own_files[name], "reproduced": False,
+               "commit": "", "host": "coordinator", "seconds": 0.0}
+        for name in clean
+    }
+
+
 @flow(name="reproduce", task_runner=ThreadPoolTaskRunner(max_workers=64), persist_result=False)
 def reproduce(
     repo_dir: str = ".",
@@ -228,6 +260,9 @@ def reproduce(
             raise StageFailed(message + "; commit them, or pass allow_dirty=True to run the committed code")
         logger.warning(message)
     lock_path = root / LOCK_FILE
+    lock_text = lock_path.read_text() if lock_path.exists() else None
+    own_files = {name: encode_outputs(root, graph[name].uncached_outs) for name in selected}
+    up_to_date = _up_to_date_results(root, graph, selected, lock_text, own_files, logger)
     plan = {
         "repo_url": repo_url or str(root),
         "commit": _git(root, "rev-parse", "HEAD").strip(),
@@ -235,11 +270,15 @@ def reproduce(
         "deployment": deployment,
         "poll_interval": poll_interval,
         "pipeline_files": {name: (root / name).read_text() for name in PIPELINE_FILES[:2]},
-        "lock_text": lock_path.read_text() if lock_path.exists() else None,
+        "lock_text": lock_text,
         "nodes": {name: graph[name].__dict__ for name in selected},
-        "own_files": {name: encode_outputs(root, graph[name].uncached_outs) for name in selected},
+        "own_files": own_files,
+        "up_to_date": up_to_date,
     }
-    logger.info("reproducing %d stage items at %s via %s", len(selected), plan["commit"][:12], deployment or "this process")
+    logger.info(
+        "%d stage items, %d to dispatch at %s via %s", len(selected), len(selected) - len(up_to_date),
+        plan["commit"][:12], deployment or "this process",
+    )
 
     futures = {}
     for stage in selected:
@@ -264,7 +303,7 @@ def reproduce(
         for result in results.values():
             write_outputs(root, result["files"])
         write_lock_entries(root, {s: r["lock_entry"] for s, r in results.items()}, order=list(graph))
-        cached = [s for s in results if graph[s].cached_outs]
+        cached = [s for s in results if graph[s].cached_outs and s not in up_to_date]
         if cached:
             run_command(dvc("pull", "--force", *cached), root, logger.info, "coordinator checkout")
     if failed:
@@ -272,9 +311,9 @@ def reproduce(
         skipped = f" (not run because upstream failed: {', '.join(not_run)})" if not_run else ""
         raise StageFailed(f"DVC stage(s) failed: {', '.join(failed)}{skipped} - {details}")
 
-    status = run_command(dvc("status", "--json"), root, lambda line: None, "coordinator checkout").strip()
+    status = run_command(dvc("status", "--json", *selected), root, lambda line: None, "coordinator checkout").strip()
     if json.loads(status or "{}"):
-        logger.warning("dvc status is not clean after the flow: %s", status)
+        logger.warning("dvc status is not clean after the flow for %s: %s", ", ".join(json.loads(status)), status[:2000])
     publish_tables(root)
     return {stage: result["reproduced"] for stage, result in results.items()}
 
