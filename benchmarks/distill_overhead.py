@@ -23,7 +23,7 @@ from pipeline.constants import NUM_CLASSES
 from pipeline.device_data import DeviceSplit, resolve_device
 from pipeline.losses import DistillationLoss, WeightedCrossEntropy
 from pipeline.models import build_model
-from pipeline.runs import device_name
+from pipeline.device_data import device_name
 from pipeline.training import TrainConfig, fit
 
 

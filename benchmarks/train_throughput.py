@@ -21,7 +21,7 @@ import yaml
 from pipeline.device_data import DeviceSplit, resolve_device
 from pipeline.losses import WeightedCrossEntropy
 from pipeline.models import build_model, count_parameters
-from pipeline.runs import device_name
+from pipeline.device_data import device_name
 from pipeline.training import train_step
 
 # The teacher trains at ~10 img/s at 64x64 on 2 CPU cores: keep its default run short there.

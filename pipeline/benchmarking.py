@@ -26,7 +26,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm import tqdm
 
-from pipeline.evaluation import device_name
+from pipeline.device_data import device_name
 from pipeline.models import ModelSpec, build_model, count_parameters, save_model
 
 PAPER_INPUT_SIZE = 64  # the paper's input resolution: Table V numbers are compared at this size

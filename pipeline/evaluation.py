@@ -18,7 +18,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 
 from pipeline.atomic import atomic_path, write_json
 from pipeline.constants import CLASS_NAMES
-from pipeline.device_data import DeviceSplit, predict_logits
+from pipeline.device_data import DeviceSplit, device_name, predict_logits
 from pipeline.models import count_parameters
 from pipeline.prepared import PreparedData
 
@@ -133,27 +133,6 @@ def evaluate_model(model: torch.nn.Module, meta: dict, data: PreparedData, devic
         "device": device_name(device),
     })
     return metrics, confusion_frame(labels, predicted)
-
-
-def device_name(device: torch.device | str) -> str:
-    """A human-readable device string reported with every number."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {cpu_model()} ({torch.get_num_threads()} threads)"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def write_evaluation(out_dir: str | os.PathLike, metrics: dict[str, Any], frame: pd.DataFrame) -> None:

@@ -18,7 +18,7 @@ import torch
 from pipeline.atomic import write_json
 from pipeline.class_weights import load_class_weights
 from pipeline.checkpoint import array_digest, checkpoint_path, clear_checkpoints
-from pipeline.device_data import DeviceSplit, resolve_device
+from pipeline.device_data import DeviceSplit, device_name, resolve_device
 from pipeline.losses import LossFn
 from pipeline.models import build_model, count_parameters, save_model
 from pipeline.prepared import PreparedData
@@ -62,10 +62,6 @@ def load_splits(data: PreparedData, input_size: int, device: torch.device) -> Sp
     parts = {name: data.subset(name) for name in ("train", "val", "test")}
     digest = array_digest(*(arr for pair in parts.values() for arr in pair))
     return Splits(*(DeviceSplit.from_arrays(x, y, input_size, device) for x, y in parts.values()), digest=digest)
-
-
-def device_name(device: torch.device) -> str:
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
 
 
 class CurveLogger:

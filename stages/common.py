@@ -21,6 +21,12 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+def source_options(data_params: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of pipeline.readers.read_source / validate_source from params.yaml's ``data``."""
+    return {"rafdb_val_fraction": float(data_params["rafdb_val_fraction"]),
+            "rafdb_val_seed": int(data_params["rafdb_val_seed"])}
+
+
 def run_stage(main: Callable[[], None]) -> None:
     """Run a stage's main(); a known failure exits 1 with a one-line message instead of a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

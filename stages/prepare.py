@@ -8,7 +8,7 @@ import time
 from pipeline.duplicates import train_duplicates_of_test
 from pipeline.prepared import PreparedData, save_prepared
 from pipeline.readers import read_source
-from stages.common import load_params, run_stage
+from stages.common import load_params, run_stage, source_options
 
 RAW_DIR = "data/raw"
 OUTPUT = "data/prepared/dataset.npz"
@@ -18,8 +18,7 @@ log = logging.getLogger("prepare")
 def main() -> None:
     data_params = load_params()["data"]
     start = time.perf_counter()
-    loaded = read_source(data_params["source"], RAW_DIR, rafdb_val_fraction=float(data_params["rafdb_val_fraction"]),
-                         rafdb_val_seed=int(data_params["rafdb_val_seed"]))
+    loaded = read_source(data_params["source"], RAW_DIR, **source_options(data_params))
     data = loaded.data
     log.info("read %s: %d images in %.1f s", data.source, len(data.labels), time.perf_counter() - start)
     if data_params["drop_train_duplicates_of_test"]:

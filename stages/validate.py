@@ -10,7 +10,7 @@ import time
 
 from pipeline.atomic import write_json
 from pipeline.validation import validate_source
-from stages.common import load_params, run_stage
+from stages.common import load_params, run_stage, source_options
 
 RAW_DIR = "data/raw"
 REPORT = "reports/validation.json"
@@ -21,8 +21,7 @@ log = logging.getLogger("validate")
 def main() -> None:
     data = load_params()["data"]
     start = time.perf_counter()
-    report = validate_source(data["source"], RAW_DIR, rafdb_val_fraction=float(data["rafdb_val_fraction"]),
-                             rafdb_val_seed=int(data["rafdb_val_seed"]))
+    report = validate_source(data["source"], RAW_DIR, **source_options(data))
     write_json(CLASS_COUNTS, report["class_counts"])
     write_json(REPORT, report)
     dup = report["duplicates"]
