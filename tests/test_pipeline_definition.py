@@ -1,0 +1,74 @@
+"""dvc.yaml + params.yaml: the stage names the default and the grid profiles expand to."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.profiles import apply_profile
+from tests.conftest import REPO_ROOT
+
+PAPER_RUNS = {"E1": ("student_a", 3, 0.20), "E2": ("student_a", 3, 0.15), "E3": ("student_b", 3, 0.20),
+              "E4": ("student_b", 3, 0.15), "E5": ("student_b", 3, 0.10), "E6": ("student_c", 3, 0.20)}
+
+
+def stage_names(root: Path) -> set[str]:
+    out = subprocess.run([sys.executable, "-m", "dvc", "stage", "list", "--name-only"], cwd=root, check=True,
+                         capture_output=True, text=True).stdout
+    return set(out.split())
+
+
+@pytest.fixture
+def pipeline_copy(tmp_path: Path) -> Path:
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(REPO_ROOT / name, tmp_path / name)
+    shutil.copytree(REPO_ROOT / "profiles", tmp_path / "profiles")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    return tmp_path
+
+
+def test_default_params_hold_the_papers_runs():
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    runs = {k: (v["student"], v["T"], v["alpha"]) for k, v in params["distill"]["runs"].items()}
+    assert runs == PAPER_RUNS
+
+
+def test_default_pipeline_expands_to_one_stage_per_run_model_and_baseline(pipeline_copy: Path):
+    names = stage_names(pipeline_copy)
+    expected = ({"generate", "validate", "prepare", "class_weights", "train_teacher", "soft_targets",
+                 "evaluate_teacher", "report"}
+                | {f"distill@{r}" for r in PAPER_RUNS} | {f"evaluate_distill@{r}" for r in PAPER_RUNS}
+                | {f"train_student@{s}" for s in ("student_a", "student_c")}
+                | {f"evaluate_baseline@{s}" for s in ("student_a", "student_c")}
+                | {f"benchmark@{m}" for m in ("teacher", "student_a", "student_b", "student_c")})
+    assert names == expected
+
+
+def test_grid_profile_expands_to_45_distill_items(pipeline_copy: Path):
+    set_keys = apply_profile(pipeline_copy / "profiles/grid.yaml", pipeline_copy / "params.yaml")
+    assert set_keys == ["distill.runs"]
+    distill = {n for n in stage_names(pipeline_copy) if n.startswith("distill@")}
+    assert len(distill) == 45
+    assert {"distill@A_T1_a10", "distill@B_T3_a15", "distill@C_T5_a20"} <= distill
+    runs = yaml.safe_load((pipeline_copy / "params.yaml").read_text())["distill"]["runs"]
+    assert runs["B_T3_a15"] == {"student": "student_b", "T": 3, "alpha": 0.15}
+    assert "E1" not in runs  # `replace: true` swaps the run list whole
+
+
+def test_paper_profile_merges_keys_and_keeps_comments(pipeline_copy: Path):
+    params_file = pipeline_copy / "params.yaml"
+    before = yaml.safe_load(params_file.read_text())
+    set_keys = apply_profile(pipeline_copy / "profiles/paper.yaml", params_file)
+    after = yaml.safe_load(params_file.read_text())
+    assert "train.batch_size" in set_keys and "teacher.epochs" in set_keys
+    assert (after["train"]["batch_size"], after["train"]["lr"], after["train"]["input_size"]) == (16, 0.001, 64)
+    assert after["teacher"]["epochs"] == after["student"]["epochs"] == 80
+    assert after["train"]["momentum"] == before["train"]["momentum"]  # untouched keys survive
+    assert after["distill"]["runs"] == before["distill"]["runs"]
+    assert "# paper: 64" in params_file.read_text()  # comments kept for reviewers
