@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from pipeline.atomic import atomic_path, write_json
 from pipeline.constants import CLASS_NAMES
@@ -70,8 +70,6 @@ def classification_metrics(labels: np.ndarray, logits: np.ndarray,
                    "f1": float(f1[i]), "support": int(support[i])}
             for i, name in enumerate(class_names)
         },
-        "classification_report": classification_report(
-            labels, predicted, labels=class_ids, target_names=list(class_names), zero_division=0, output_dict=True),
         "confusion_matrix": confusion_matrix(labels, predicted, labels=class_ids).tolist(),
     }
 
