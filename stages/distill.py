@@ -16,13 +16,9 @@ from pipeline.checkpoint import array_digest
 from pipeline.constants import NUM_CLASSES
 from pipeline.losses import DistillationLoss
 from pipeline.prepared import load_prepared
-from pipeline.runs import RunSpec, read_class_weights, train_over_seeds
+from pipeline.runs import RunSpec, train_over_seeds
 from pipeline.soft_targets import load_soft_targets
-from stages.common import load_params, run_stage
-
-DATASET = "data/prepared/dataset.npz"
-CLASS_WEIGHTS = "data/prepared/class_weights.json"
-SOFT_TARGETS = "models/teacher/soft_targets.npy"
+from stages.common import DATASET, SOFT_TARGETS, class_weights_for, load_params, run_stage
 
 
 def main() -> None:
@@ -37,7 +33,7 @@ def main() -> None:
     student = run["student"]
     temperature, alpha = float(run["T"]), float(run["alpha"])
     ce_weight = float(params["distill"].get("ce_weight", 1.0))
-    weights = read_class_weights(CLASS_WEIGHTS, params["train"].get("class_weighted", True))
+    weights = class_weights_for(params["train"])
     data = load_prepared(DATASET)
     table = load_soft_targets(SOFT_TARGETS, len(data.subset("train")[1]), NUM_CLASSES)
 

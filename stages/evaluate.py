@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from stages.common import load_params, run_stage
+from stages.common import DATASET, load_params, run_stage
 
-PREPARED = "data/prepared/dataset.npz"
 log = logging.getLogger("evaluate")
 
 
@@ -28,7 +27,7 @@ def main() -> None:
     train = load_params()["train"]
     device = resolve_device(train.get("device", "auto"))
     model, meta = load_model(args.model, map_location=device)
-    metrics, frame = evaluate_model(model, meta, load_prepared(PREPARED), device,
+    metrics, frame = evaluate_model(model, meta, load_prepared(DATASET), device,
                                     batch_size=int(train.get("eval_batch_size", 256)))
     metrics["checkpoint"] = args.model
     write_evaluation(args.out_dir, metrics, frame)

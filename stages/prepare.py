@@ -8,10 +8,8 @@ import time
 from pipeline.duplicates import train_duplicates_of_test
 from pipeline.prepared import PreparedData, save_prepared
 from pipeline.readers import read_source
-from stages.common import load_params, run_stage, source_options
+from stages.common import DATASET, RAW_DIR, load_params, run_stage, source_options
 
-RAW_DIR = "data/raw"
-OUTPUT = "data/prepared/dataset.npz"
 log = logging.getLogger("prepare")
 
 
@@ -27,8 +25,8 @@ def main() -> None:
         data = PreparedData(data.images[keep], data.labels[keep], data.split[keep], data.source)
         log.info("dropped %d train images pixel-identical to a test image (rows %s%s)", int(drop.sum()),
                  loaded.rows[drop][:20].tolist(), " ..." if drop.sum() > 20 else "")
-    save_prepared(OUTPUT, data)
-    log.info("wrote %s: %s", OUTPUT, {s: sum(c.values()) for s, c in data.counts().items()})
+    save_prepared(DATASET, data)
+    log.info("wrote %s: %s", DATASET, {s: sum(c.values()) for s, c in data.counts().items()})
 
 
 if __name__ == "__main__":

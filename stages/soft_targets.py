@@ -8,11 +8,8 @@ from pipeline.device_data import DeviceSplit, resolve_device
 from pipeline.models import load_model
 from pipeline.prepared import load_prepared
 from pipeline.soft_targets import compute_soft_targets, save_soft_targets
-from stages.common import load_params, run_stage
+from stages.common import DATASET, SOFT_TARGETS, TEACHER, load_params, run_stage
 
-DATASET = "data/prepared/dataset.npz"
-TEACHER = "models/teacher/model.pt"
-OUT = "models/teacher/soft_targets.npy"
 
 log = logging.getLogger("stages.soft_targets")
 
@@ -28,8 +25,8 @@ def main() -> None:
     images, labels = load_prepared(DATASET).subset("train")
     train = DeviceSplit.from_arrays(images, labels, input_size, device)
     table = compute_soft_targets(teacher, train, batch_size=int(params["eval_batch_size"]))
-    save_soft_targets(OUT, table)
-    log.info("soft targets %s for %d train images -> %s", table.shape, len(table), OUT)
+    save_soft_targets(SOFT_TARGETS, table)
+    log.info("soft targets %s for %d train images -> %s", table.shape, len(table), SOFT_TARGETS)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,8 @@ from pathlib import Path
 
 from pipeline.losses import WeightedCrossEntropy
 from pipeline.prepared import load_prepared
-from pipeline.runs import RunSpec, read_class_weights, train_over_seeds
-from stages.common import load_params, run_stage
-
-DATASET = "data/prepared/dataset.npz"
-CLASS_WEIGHTS = "data/prepared/class_weights.json"
+from pipeline.runs import RunSpec, train_over_seeds
+from stages.common import DATASET, class_weights_for, load_params, run_stage
 
 
 def main() -> None:
@@ -24,7 +21,7 @@ def main() -> None:
     params = load_params()
     if name not in params["models"]:
         raise ValueError(f"params.yaml: unknown model {name!r}; known: {sorted(params['models'])}")
-    weights = read_class_weights(CLASS_WEIGHTS, params["train"].get("class_weighted", True))
+    weights = class_weights_for(params["train"])
     spec = RunSpec(kind="baseline", run=name, model_name=name, model_spec=params["models"][name],
                    out_dir=Path("models/baseline") / name)
     train_over_seeds(spec, load_prepared(DATASET), params["train"], params["student"]["epochs"], params["seeds"],

@@ -6,18 +6,16 @@ from pathlib import Path
 
 from pipeline.losses import WeightedCrossEntropy
 from pipeline.prepared import load_prepared
-from pipeline.runs import RunSpec, read_class_weights, train_over_seeds
-from stages.common import load_params, run_stage
+from pipeline.runs import RunSpec, train_over_seeds
+from stages.common import DATASET, class_weights_for, load_params, run_stage
 
-DATASET = "data/prepared/dataset.npz"
-CLASS_WEIGHTS = "data/prepared/class_weights.json"
 OUT_DIR = Path("models/teacher")
 
 
 def main() -> None:
     params = load_params()
     name = params["teacher"]["model"]
-    weights = read_class_weights(CLASS_WEIGHTS, params["train"].get("class_weighted", True))
+    weights = class_weights_for(params["train"])
     spec = RunSpec(kind="teacher", run="teacher", model_name=name, model_spec=params["models"][name], out_dir=OUT_DIR)
     train_over_seeds(spec, load_prepared(DATASET), params["train"], params["teacher"]["epochs"], params["seeds"],
                      make_loss=lambda splits: WeightedCrossEntropy(weights, device=splits.train.images.device),

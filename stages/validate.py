@@ -10,9 +10,8 @@ import time
 
 from pipeline.atomic import write_json
 from pipeline.validation import validate_source
-from stages.common import load_params, run_stage, source_options
+from stages.common import RAW_DIR, load_params, run_stage, source_options
 
-RAW_DIR = "data/raw"
 REPORT = "reports/validation.json"
 CLASS_COUNTS = "reports/class_counts.json"
 log = logging.getLogger("validate")

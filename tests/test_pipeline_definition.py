@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,14 @@ import yaml
 
 from pipeline.profiles import apply_profile
 from tests.conftest import REPO_ROOT
+from tests.orchestration_toy import dvc
 
 PAPER_RUNS = {"E1": ("student_a", 3, 0.20), "E2": ("student_a", 3, 0.15), "E3": ("student_b", 3, 0.20),
               "E4": ("student_b", 3, 0.15), "E5": ("student_b", 3, 0.10), "E6": ("student_c", 3, 0.20)}
 
 
 def stage_names(root: Path) -> set[str]:
-    out = subprocess.run([sys.executable, "-m", "dvc", "stage", "list", "--name-only"], cwd=root, check=True,
-                         capture_output=True, text=True).stdout
-    return set(out.split())
+    return set(dvc(root, "stage", "list", "--name-only").split())
 
 
 @pytest.fixture
@@ -29,7 +27,7 @@ def pipeline_copy(tmp_path: Path) -> Path:
         shutil.copy(REPO_ROOT / name, tmp_path / name)
     shutil.copytree(REPO_ROOT / "profiles", tmp_path / "profiles")
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    dvc(tmp_path, "init", "-q")
     return tmp_path
 
 
