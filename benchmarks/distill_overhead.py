@@ -19,12 +19,13 @@ import numpy as np
 import torch
 import yaml
 
-from pipeline.constants import NUM_CLASSES
-from pipeline.device_data import DeviceSplit, resolve_device
-from pipeline.losses import DistillationLoss, WeightedCrossEntropy
+from pipeline.core.devices import device_name, resolve_device
+from pipeline.dataset.device_data import DeviceSplit
 from pipeline.models import build_model
-from pipeline.device_data import device_name
-from pipeline.training import TrainConfig, fit
+from pipeline.training.losses import CrossEntropy, KnowledgeDistillation
+from pipeline.training.trainer import TrainConfig, fit
+
+NUM_CLASSES = 7
 
 
 def main() -> None:
@@ -53,18 +54,18 @@ def main() -> None:
                                     rng.integers(0, NUM_CLASSES, args.images), args.input_size, device)
     val = DeviceSplit.from_arrays(rng.integers(0, 256, (64, 48, 48), dtype=np.uint8),
                                   rng.integers(0, NUM_CLASSES, 64), args.input_size, device)
-    teacher_logits = torch.randn(args.images, 2, NUM_CLASSES, generator=torch.Generator().manual_seed(0)).to(device)
-    losses = {"plain": WeightedCrossEntropy(device=device),
-              "distill": DistillationLoss(teacher_logits, args.T, args.alpha)}
+    teacher_logits = torch.randn(args.images, 2, NUM_CLASSES, generator=torch.Generator().manual_seed(0)).numpy()
+    losses = {"plain": CrossEntropy().bind(device=device),
+              "distill": KnowledgeDistillation(args.T, args.alpha).bind(soft_targets=teacher_logits, device=device)}
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch, input_size=args.input_size, device=str(device))
     print(f"device: {device_name(device)} | {args.student} | {args.images} images {args.input_size}x{args.input_size} "
           f"| batch {args.batch}")
 
-    fit(lambda: build_model(spec), train, val, TrainConfig(**{**config.__dict__, "epochs": 1}), losses["plain"])  # warm-up
+    fit(lambda: build_model(spec, NUM_CLASSES), train, val, TrainConfig(**{**config.__dict__, "epochs": 1}), losses["plain"])  # warm-up
     seconds: dict[str, list[float]] = {"plain": [], "distill": []}
     for repeat in range(args.repeats):
         for kind in ("plain", "distill") if repeat % 2 == 0 else ("distill", "plain"):
-            result = fit(lambda: build_model(spec), train, val, config, losses[kind])
+            result = fit(lambda: build_model(spec, NUM_CLASSES), train, val, config, losses[kind])
             seconds[kind] += [r["seconds"] for r in result.history]
             print(f"  {kind:<8} epochs: " + ", ".join(f"{s:.2f}s" for s in seconds[kind][-args.epochs:]))
     plain, distill = statistics.median(seconds["plain"]), statistics.median(seconds["distill"])

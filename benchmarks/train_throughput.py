@@ -4,7 +4,7 @@
     uv run python benchmarks/train_throughput.py --input-size 32 --batch 32 --models student_c
 
 Each step is exactly the trainer's: gather uint8 images resident on the device by index, flip,
-normalise, forward, loss, backward, SGD step (pipeline.training.train_step). Prints time per
+normalise, forward, loss, backward, SGD step (pipeline.training.trainer.train_step). Prints time per
 step like nanoGPT, then one summary line per model.
 """
 
@@ -18,11 +18,11 @@ import numpy as np
 import torch
 import yaml
 
-from pipeline.device_data import DeviceSplit, resolve_device
-from pipeline.losses import WeightedCrossEntropy
+from pipeline.core.devices import device_name, resolve_device
+from pipeline.dataset.device_data import DeviceSplit
 from pipeline.models import build_model, count_parameters
-from pipeline.device_data import device_name
-from pipeline.training import train_step
+from pipeline.training.losses import CrossEntropy
+from pipeline.training.trainer import train_step
 
 # The teacher trains at ~10 img/s at 64x64 on 2 CPU cores: keep its default run short there.
 CPU_TEACHER_STEPS = 3
@@ -40,11 +40,11 @@ def measure(name: str, spec: dict, device: torch.device, input_size: int, batch:
     split = DeviceSplit.from_arrays(rng.integers(0, 256, (n, 48, 48), dtype=np.uint8), rng.integers(0, 7, n),
                                     input_size, device)
     torch.manual_seed(0)
-    model = build_model(spec).to(device).train()
+    model = build_model(spec, 7).to(device).train()
     if compile_model:
         model.compile()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
-    loss_fn = WeightedCrossEntropy(device=device)
+    loss_fn = CrossEntropy().bind(device=device)
     generator = torch.Generator(device=device).manual_seed(0)
     step_times = []
     for step in range(warmup + steps):
@@ -53,7 +53,7 @@ def measure(name: str, spec: dict, device: torch.device, input_size: int, batch:
         sync(device)
         started = time.perf_counter()
         loss, _ = train_step(model, optimizer, loss_fn, split, idx, flip, bf16)
-        loss_value = loss.item()  # syncs
+        loss_value = loss["loss"].item()  # syncs
         elapsed = time.perf_counter() - started
         if step >= warmup:
             step_times.append(elapsed)

@@ -1,26 +1,29 @@
-"""Stage generate: draw the synthetic FER-like dataset into data/raw/synthetic.csv.gz (FER2013 schema)."""
+"""DVC stage generate: draw the synthetic FER-like dataset (FER2013's CSV schema).
+
+    python -m stages.generate --out data/raw/synthetic.csv.gz
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from pipeline.synthetic import generate, write_fer2013_csv
-from stages.common import load_params, run_stage
+from pipeline.core.params import load_params
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.sources.synthetic import generate, write_fer2013_csv
 
-OUTPUT = "data/raw/synthetic.csv.gz"
 log = logging.getLogger("generate")
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--out", required=True, help="CSV to write (.csv or .csv.gz)")
+    args = parser.parse_args(argv)
     params = load_params()["synthetic"]
-    sizes = {split: int(params[split]) for split in ("train", "val", "test")}
-    if any(n < 1 for n in sizes.values()):
-        raise ValueError(f"params.yaml synthetic: every split needs at least one image, got {sizes}")
+    sizes = {split: params[split] for split in ("train", "val", "test")}
     start = time.perf_counter()
-    splits = generate(sizes, int(params["seed"]))
-    write_fer2013_csv(OUTPUT, splits)
-    log.info("wrote %s: %s images in %.1f s", OUTPUT, sizes, time.perf_counter() - start)
+    write_fer2013_csv(args.out, generate(sizes, params["seed"]))
+    log.info("wrote %s: %s images in %.1f s", args.out, sizes, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

@@ -1,32 +1,32 @@
-"""Stage prepare: decode the raw source once into data/prepared/dataset.npz (optionally without train copies of test images)."""
+"""DVC stage prepare: decode the source once, as validated, into compact uint8 arrays.
+
+    python -m stages.prepare --raw data/raw --out data/prepared/dataset.npz
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from pipeline.duplicates import train_duplicates_of_test
-from pipeline.prepared import PreparedData, save_prepared
-from pipeline.readers import read_source
-from stages.common import DATASET, RAW_DIR, load_params, run_stage, source_options
+from pipeline.core.params import load_params
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.dataset.prepared import save_prepared
+from pipeline.sources.loading import load_source
 
 log = logging.getLogger("prepare")
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--raw", required=True, help="folder of raw data files")
+    parser.add_argument("--out", required=True, help="prepared dataset (.npz)")
+    args = parser.parse_args(argv)
     data_params = load_params()["data"]
     start = time.perf_counter()
-    loaded = read_source(data_params["source"], RAW_DIR, **source_options(data_params))
-    data = loaded.data
-    log.info("read %s: %d images in %.1f s", data.source, len(data.labels), time.perf_counter() - start)
-    if data_params["drop_train_duplicates_of_test"]:
-        drop = train_duplicates_of_test(data)
-        keep = ~drop
-        data = PreparedData(data.images[keep], data.labels[keep], data.split[keep], data.source)
-        log.info("dropped %d train images pixel-identical to a test image (rows %s%s)", int(drop.sum()),
-                 loaded.rows[drop][:20].tolist(), " ..." if drop.sum() > 20 else "")
-    save_prepared(DATASET, data)
-    log.info("wrote %s: %s", DATASET, {s: sum(c.values()) for s, c in data.counts().items()})
+    data = load_source(data_params, args.raw).data
+    save_prepared(args.out, data)
+    log.info("wrote %s: %s (%d classes) in %.1f s", args.out, {s: sum(c.values()) for s, c in data.counts().items()},
+             data.num_classes, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

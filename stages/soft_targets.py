@@ -1,32 +1,42 @@
-"""DVC stage: teacher logits for every train image and its mirror, computed once for all students."""
+"""DVC stage soft_targets: teacher logits for every train image and its mirror, computed once for all students.
+
+    python -m stages.soft_targets --data data/prepared/dataset.npz --teacher models/teacher/model.pt \
+        --out models/teacher/soft_targets.npy
+"""
 
 from __future__ import annotations
 
 import logging
 
-from pipeline.device_data import DeviceSplit, resolve_device
+from pipeline.core.devices import resolve_device
+from pipeline.core.params import load_params
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.dataset.device_data import DeviceSplit
+from pipeline.dataset.prepared import load_prepared
 from pipeline.models import load_model
-from pipeline.prepared import load_prepared
-from pipeline.soft_targets import compute_soft_targets, save_soft_targets
-from stages.common import DATASET, SOFT_TARGETS, TEACHER, load_params, run_stage
+from pipeline.training.soft_targets import compute_soft_targets, save_soft_targets
+
+log = logging.getLogger("soft_targets")
 
 
-log = logging.getLogger("stages.soft_targets")
-
-
-def main() -> None:
-    params = load_params()["train"]
-    device = resolve_device(params["device"])
-    teacher, meta = load_model(TEACHER, map_location=device)
-    input_size = int(params["input_size"])
+def main(argv=None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--data", required=True, help="prepared dataset (.npz)")
+    parser.add_argument("--teacher", required=True, help="the teacher's model.pt")
+    parser.add_argument("--out", required=True, help="soft-target table (.npy)")
+    args = parser.parse_args(argv)
+    train_params = load_params()["train"]
+    device = resolve_device(train_params["device"])
+    teacher, meta = load_model(args.teacher, map_location=device)
+    input_size = train_params["input_size"]
     if meta.get("input_size") not in (None, input_size):
-        raise ValueError(f"{TEACHER} was trained at input size {meta['input_size']}, params.yaml train.input_size is "
-                         f"{input_size}: retrain the teacher (dvc repro train_teacher)")
-    images, labels = load_prepared(DATASET).subset("train")
+        raise ValueError(f"{args.teacher} was trained at input size {meta['input_size']}, params.yaml train.input_size "
+                         f"is {input_size}: retrain the teacher (dvc repro train_teacher)")
+    images, labels = load_prepared(args.data).subset("train")
     train = DeviceSplit.from_arrays(images, labels, input_size, device)
-    table = compute_soft_targets(teacher, train, batch_size=int(params["eval_batch_size"]))
-    save_soft_targets(SOFT_TARGETS, table)
-    log.info("soft targets %s for %d train images -> %s", table.shape, len(table), SOFT_TARGETS)
+    table = compute_soft_targets(teacher, train, batch_size=train_params["eval_batch_size"])
+    save_soft_targets(args.out, table)
+    log.info("soft targets %s for %d train images -> %s", table.shape, len(table), args.out)
 
 
 if __name__ == "__main__":

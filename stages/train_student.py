@@ -1,32 +1,37 @@
-"""DVC stage: baseline student trained with plain class-weighted CE, no teacher.
+"""DVC stage train_student: a baseline student trained without a teacher (params baseline.loss, plain CE).
 
-    python -m stages.train_student student_a
+    python -m stages.train_student student_a --data data/prepared/dataset.npz \
+        --class-weights data/prepared/class_weights.json --out models/baseline/student_a
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from pipeline.losses import WeightedCrossEntropy
-from pipeline.prepared import load_prepared
-from pipeline.runs import RunSpec, train_over_seeds
-from stages.common import DATASET, class_weights_for, load_params, run_stage
+from pipeline.core.params import load_params
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.dataset.prepared import load_prepared
+from pipeline.training.losses import build_loss
+from pipeline.training.runs import RunSpec, check_run_setup, class_weights_for, train_over_seeds
 
 
-def main() -> None:
-    if len(sys.argv) != 2:
-        raise ValueError("usage: python -m stages.train_student <student name from params.yaml models>")
-    name = sys.argv[1]
+def main(argv=None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("student", help="a name in params.yaml baseline.students")
+    parser.add_argument("--data", required=True, help="prepared dataset (.npz)")
+    parser.add_argument("--class-weights", required=True, help="class_weights.json")
+    parser.add_argument("--out", required=True, type=Path, help="run folder: model.pt, metrics.json, dvclive/")
+    args = parser.parse_args(argv)
     params = load_params()
-    if name not in params["models"]:
-        raise ValueError(f"params.yaml: unknown model {name!r}; known: {sorted(params['models'])}")
-    weights = class_weights_for(params["train"])
-    spec = RunSpec(kind="baseline", run=name, model_name=name, model_spec=params["models"][name],
-                   out_dir=Path("models/baseline") / name)
-    train_over_seeds(spec, load_prepared(DATASET), params["train"], params["student"]["epochs"], params["seeds"],
-                     make_loss=lambda splits: WeightedCrossEntropy(weights, device=splits.train.images.device),
-                     loss_identity={"loss": "ce", "class_weights": weights})
+    if args.student not in params["baseline"]["students"]:
+        raise ValueError(f"params.yaml: {args.student!r} is not in baseline.students {params['baseline']['students']}")
+    loss = build_loss(params["baseline"]["loss"], where="baseline.loss")
+    data = load_prepared(args.data)
+    check_run_setup(params, args.student, data.num_classes)
+    spec = RunSpec(kind="baseline", name=args.student, model_name=args.student,
+                   model_spec=params["models"][args.student], out_dir=args.out)
+    train_over_seeds(spec, data, params["train"], params["student"]["epochs"], params["seeds"], loss,
+                     class_weights_for(params, args.class_weights, data.class_names))
 
 
 if __name__ == "__main__":

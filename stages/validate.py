@@ -1,6 +1,9 @@
-"""Stage validate: Great Expectations checks on the raw source; writes the validation report and class counts.
+"""DVC stage validate: Great Expectations checks on the raw source and on the data as it will be trained on.
 
-On any failed expectation the stage exits 1 naming it, and leaves earlier reports untouched.
+    python -m stages.validate --raw data/raw --report reports/validation.json --class-counts reports/class_counts.json
+
+On any failed expectation the stage exits 1 naming it, the file and the lines, and leaves
+earlier reports untouched.
 """
 
 from __future__ import annotations
@@ -8,24 +11,28 @@ from __future__ import annotations
 import logging
 import time
 
-from pipeline.atomic import write_json
-from pipeline.validation import validate_source
-from stages.common import RAW_DIR, load_params, run_stage, source_options
+from pipeline.core.atomic import write_json
+from pipeline.core.params import load_params
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.sources.validate import validate
 
-REPORT = "reports/validation.json"
-CLASS_COUNTS = "reports/class_counts.json"
 log = logging.getLogger("validate")
 
 
-def main() -> None:
-    data = load_params()["data"]
+def main(argv=None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--raw", required=True, help="folder of raw data files")
+    parser.add_argument("--report", required=True, help="validation report (.json)")
+    parser.add_argument("--class-counts", required=True, help="class counts per split (.json, a DVC metric)")
+    args = parser.parse_args(argv)
+    data_params = load_params()["data"]
     start = time.perf_counter()
-    report = validate_source(data["source"], RAW_DIR, **source_options(data))
-    write_json(CLASS_COUNTS, report["class_counts"])
-    write_json(REPORT, report)
-    dup = report["duplicates"]
-    log.info("%s: %d expectations passed, %d images, %d cross-split duplicate groups (%.1f s)", data["source"],
-             len(report["expectations"]), report["n_images"], dup["cross_split_groups"], time.perf_counter() - start)
+    report = validate(data_params, args.raw)
+    write_json(args.class_counts, report["class_counts"])
+    write_json(args.report, report)
+    log.info("%s: %d expectations passed, %d images, %d cross-split duplicate groups (%.1f s)", report["source"],
+             len(report["expectations"]), report["n_images"], report["duplicates"]["cross_split_groups"],
+             time.perf_counter() - start)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import base64
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
-from pipeline.atomic import atomic_path
+from pipeline.core.atomic import atomic_path
 
 LOCK_FILE = "dvc.lock"
 LOCK_SCHEMA = "2.0"

@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from pipeline.constants import SPLIT_CODE, SPLITS
-from pipeline.prepared import PreparedData
+from pipeline.core.constants import SPLIT_CODE, SPLITS
+from pipeline.dataset.prepared import PreparedData
 
 
 def image_hashes(images: np.ndarray) -> list[bytes]:
@@ -21,11 +21,11 @@ def image_hashes(images: np.ndarray) -> list[bytes]:
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in flat]
 
 
-def cross_split_duplicates(data: PreparedData, rows: np.ndarray, max_examples: int = 200) -> dict:
+def cross_split_duplicates(data: PreparedData, lines: np.ndarray, max_examples: int = 200) -> dict:
     """Groups of pixel-identical images that occur in more than one split.
 
     Counts every group, and per split pair the images of the first split with a copy in the
-    second; lists at most ``max_examples`` groups with their rows (1-based data rows) and splits.
+    second; lists at most ``max_examples`` groups with their file lines and splits.
     """
     members: dict[bytes, list[int]] = defaultdict(list)
     for index, digest in enumerate(image_hashes(data.images)):
@@ -38,7 +38,7 @@ def cross_split_duplicates(data: PreparedData, rows: np.ndarray, max_examples: i
             n = sum(sum(1 for i in idx if data.split[i] == code_a) for idx in groups
                     if any(data.split[i] == code_b for i in idx))
             pair_counts[f"{a}_in_{b}"] = n
-    examples = [[{"row": int(rows[i]), "split": SPLITS[int(data.split[i])], "label": int(data.labels[i])} for i in idx]
+    examples = [[{"line": int(lines[i]), "split": SPLITS[int(data.split[i])], "label": int(data.labels[i])} for i in idx]
                 for idx in groups[:max_examples]]
     extra_copies = sum(len(idx) - 1 for idx in members.values())
     return {

@@ -1,6 +1,6 @@
 """Apply a versioned params profile (profiles/*.yaml) on top of params.yaml, keeping its comments.
 
-    uv run python -m pipeline.profiles profiles/paper.yaml   # then: uv run dvc exp run
+    uv run python -m pipeline.core.profiles profiles/paper.yaml   # then: uv run dvc exp run
 
 A profile holds only the keys it changes; mappings are merged key by key, except those marked
 ``replace: true`` at their top (e.g. a run list), which replace the base mapping whole.
@@ -15,7 +15,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from pipeline.atomic import write_text
+from pipeline.core.atomic import write_text
+from pipeline.core.params import ParamsError, check_params
 
 REPLACE_MARKER = "replace"
 
@@ -33,7 +34,11 @@ def merge(base: dict, overrides: dict) -> dict:
 
 
 def apply_profile(profile: Path, params: Path) -> list[str]:
-    """Merge ``profile`` into ``params`` (atomically); returns the dotted keys it set."""
+    """Merge ``profile`` into ``params`` (atomically); returns the dotted keys it set.
+
+    The merged result is checked by the strict params policy first: a profile with a misspelt
+    key leaves params.yaml untouched.
+    """
     yaml = YAML()
     yaml.preserve_quotes = True
     base = yaml.load(params.read_text())
@@ -41,6 +46,10 @@ def apply_profile(profile: Path, params: Path) -> list[str]:
     merge(base, overrides)
     out = io.StringIO()
     yaml.dump(base, out)
+    try:
+        check_params(YAML(typ="safe").load(out.getvalue()))
+    except ParamsError as exc:
+        raise ParamsError(f"{profile}: {exc} (params.yaml left unchanged)") from None
     write_text(params, out.getvalue())
     return sorted(_dotted_keys(overrides))
 

@@ -1,8 +1,8 @@
-"""Project-wide constants: the one class order and split names every module uses."""
+"""Constants that hold for every data source: split names and the input normalisation.
 
-# FER2013's label order; every reader maps its own labels onto this.
-CLASS_NAMES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-NUM_CLASSES: int = len(CLASS_NAMES)
+The class set is *not* here: it travels with the data (``PreparedData.class_names``), since
+FER2013/RAF-DB have 7 classes and FER+ 8.
+"""
 
 # Split names, and their integer codes (the index) in prepared arrays.
 SPLITS: tuple[str, ...] = ("train", "val", "test")

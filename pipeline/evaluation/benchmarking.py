@@ -26,11 +26,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm import tqdm
 
-from pipeline.device_data import device_name
-from pipeline.models import ModelSpec, build_model, count_parameters, save_model
+from pipeline.core.devices import device_name
+from pipeline.models import build_model, count_parameters, normalise_spec, save_model
 
 PAPER_INPUT_SIZE = 64  # the paper's input resolution: Table V numbers are compared at this size
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+# Table V compares architectures with the paper's 7-class head (the head is < 0.01 % of any model's cost).
+HEAD_CLASSES = 7
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ import gc, json, resource, sys
 import torch
 from pipeline.models import build_model
 
-spec, size, threads = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+spec, size, threads, classes = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(threads)
 
 def status_kib(key):
@@ -129,7 +131,7 @@ def status_kib(key):
     except OSError:
         return None
 
-model = build_model(spec).eval()
+model = build_model(spec, classes).eval()
 x = torch.zeros(1, 3, size, size)
 gc.collect()
 reset = False
@@ -154,13 +156,13 @@ print(json.dumps({"before_kib": before, "peak_kib": peak, "method": method}))
 """
 
 
-def cpu_peak_memory_mib(spec: ModelSpec, input_size: int, threads: int | None = None) -> dict[str, Any]:
+def cpu_peak_memory_mib(spec: dict, input_size: int, threads: int | None = None) -> dict[str, Any]:
     """Peak RSS increase of one batch-1 forward in a fresh subprocess, above the built model's RSS."""
     threads = threads or torch.get_num_threads()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
-    spec_json = json.dumps({"width": spec.width, "se_reduction": spec.se_reduction, "num_classes": spec.num_classes})
-    proc = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, spec_json, str(input_size), str(threads)],
+    proc = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, json.dumps(spec), str(input_size), str(threads),
+                           str(HEAD_CLASSES)],
                           capture_output=True, text=True, env=env, timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(f"memory subprocess failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
@@ -242,7 +244,7 @@ def onnx_check(model: torch.nn.Module, input_size: int, settings: BenchmarkSetti
     }
 
 
-def measure_at_size(model: torch.nn.Module, spec: ModelSpec, input_size: int, device: torch.device,
+def measure_at_size(model: torch.nn.Module, spec: dict, input_size: int, device: torch.device,
                     settings: BenchmarkSettings, with_memory: bool = True) -> dict[str, Any]:
     """FLOPs, batch-1 latency, throughput and (``with_memory``) peak inference memory at one input size."""
     one = torch.randn(1, 3, input_size, input_size, device=device)
@@ -259,17 +261,17 @@ def measure_at_size(model: torch.nn.Module, spec: ModelSpec, input_size: int, de
     return result
 
 
-def benchmark_model(name: str, spec: ModelSpec | dict, device: torch.device | str,
+def benchmark_model(name: str, spec: dict, device: torch.device | str,
                     settings: BenchmarkSettings = BenchmarkSettings(), seed: int = 0) -> dict[str, Any]:
     """All Table V numbers of one architecture; flat fields are at ``settings.primary_input_size``."""
     device = torch.device(device)
-    spec = ModelSpec(**spec) if isinstance(spec, dict) else spec
+    spec = normalise_spec(spec, f"models.{name}")
     torch.manual_seed(seed)
-    model = build_model(spec).eval().to(device)
+    model = build_model(spec, HEAD_CLASSES, where=f"models.{name}").eval().to(device)
     params = count_parameters(model)
     report: dict[str, Any] = {
         "model": name,
-        "spec": {"width": spec.width, "se_reduction": spec.se_reduction, "num_classes": spec.num_classes},
+        "spec": {**spec, "num_classes": HEAD_CLASSES},
         "params": params,
         "size_mib_fp32": size_mib_fp32(params),
         "file_size_mib": state_dict_file_mib(model),

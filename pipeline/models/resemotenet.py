@@ -1,4 +1,4 @@
-"""ResEmoteNet and its width-scaled Mini-ResEmoteNet students, resolved by name from one factory.
+"""ResEmoteNet and its width-scaled Mini-ResEmoteNet students (family ``resemotenet``).
 
 Attribute names follow the official ResEmoteNet code (conv1..bn3, se.fc, res_block1..3 with
 conv1/bn1/conv2/bn2/shortcut, fc1..fc4), so an official checkpoint loads with strict=True.
@@ -6,26 +6,11 @@ conv1/bn1/conv2/bn2/shortcut, fc1..fc4), so an official checkpoint loads with st
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.constants import NUM_CLASSES
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What defines an architecture: channel width multiplier and the SE reduction ratio."""
-
-    width: float = 1.0
-    se_reduction: int = 16
-    num_classes: int = NUM_CLASSES
-
-    def channels(self, base: int) -> int:
-        return max(1, int(round(base * self.width)))
+from pipeline.models.registry import register_family
 
 
 class SEBlock(nn.Module):
@@ -68,10 +53,14 @@ class ResidualBlock(nn.Module):
 class ResEmoteNet(nn.Module):
     """The teacher at width 1.0; students A/B/C at 1/2, 1/4, 1/8 of every layer's channels."""
 
-    def __init__(self, width: float = 1.0, se_reduction: int = 16, num_classes: int = NUM_CLASSES):
+    def __init__(self, width: float = 1.0, se_reduction: int = 16, num_classes: int = 7):
         super().__init__()
-        self.spec = ModelSpec(width=width, se_reduction=se_reduction, num_classes=num_classes)
-        c = self.spec.channels
+        if not 0 < width <= 4 or se_reduction < 1:
+            raise ValueError(f"width must be in (0, 4] and se_reduction >= 1, got {width}, {se_reduction}")
+
+        def c(base: int) -> int:
+            return max(1, int(round(base * width)))
+
         self.conv1 = nn.Conv2d(3, c(64), 3, padding=1)
         self.bn1 = nn.BatchNorm2d(c(64))
         self.conv2 = nn.Conv2d(c(64), c(128), 3, padding=1)
@@ -101,30 +90,7 @@ class ResEmoteNet(nn.Module):
         return self.fc4(x)
 
 
-def build_model(spec: ModelSpec | dict) -> ResEmoteNet:
-    """The one factory: a ModelSpec, or params.yaml's ``{width, se_reduction}`` mapping."""
-    if isinstance(spec, dict):
-        spec = ModelSpec(**spec)
-    return ResEmoteNet(width=spec.width, se_reduction=spec.se_reduction, num_classes=spec.num_classes)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def save_model(path: str | os.PathLike, model: ResEmoteNet, **meta) -> None:
-    """Save weights plus what is needed to rebuild the model (spec, input size, name...)."""
-    from pipeline.atomic import save_torch
-
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    save_torch(path, {"model": state, "spec": asdict(model.spec), "meta": meta})
-
-
-def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[ResEmoteNet, dict]:
-    """Rebuild a model saved by :func:`save_model` (weights_only loading); returns (model, meta)."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"model checkpoint not found: {path}")
-    blob = torch.load(path, map_location=map_location, weights_only=True)
-    model = build_model(ModelSpec(**blob["spec"]))
-    model.load_state_dict(blob["model"], strict=True)
-    return model.to(map_location), dict(blob.get("meta", {}))
+@register_family("resemotenet")
+def resemotenet(width: float = 1.0, se_reduction: int = 16, num_classes: int = 7) -> ResEmoteNet:
+    """The teacher at width 1.0 (80,238,599 params, 7 classes); students A/B/C at 0.5/0.25/0.125."""
+    return ResEmoteNet(width=float(width), se_reduction=int(se_reduction), num_classes=num_classes)

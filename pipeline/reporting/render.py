@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import paper
-from pipeline.atomic import atomic_path, write_text
-from pipeline.report_tables import NOT_RUN, TABLE_TITLES, ReportInputs, build_tables, display_frame, run_ids
+from pipeline.core.atomic import atomic_path, write_text
+from pipeline.reporting import paper
+from pipeline.reporting.tables import NOT_RUN, TABLE_TITLES, ReportInputs, build_tables, display_frame, report_key, run_ids
 
 FIG4_NAME = "fig4_confusion.png"
 MARKDOWN_FILES = {name: f"{name}.md" for name in TABLE_TITLES}  # e.g. table4_accuracy.md
@@ -41,39 +41,42 @@ def _read_confusion(path: Path) -> pd.DataFrame | None:
     return frame
 
 
-def training_metrics_path(root: Path, run: str, kind: str, model: str) -> Path:
-    if kind == "teacher":
-        return root / "models" / "teacher" / "metrics.json"
-    if kind == "baseline":
-        return root / "models" / "baseline" / model / "metrics.json"
-    return root / "models" / "distill" / run / "metrics.json"
+RUN_KINDS = ("teacher", "distill", "baseline")
 
 
-def collect_inputs(root: str | os.PathLike, params: dict[str, Any]) -> ReportInputs:
-    """Read every report input under ``root`` (the repository) that exists."""
-    root = Path(root)
+def _runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:
+    """{report key: (folder, metrics)} for every ``*/metrics.json`` below ``folder`` that names a run."""
+    found: dict[str, tuple[Path, dict]] = {}
+    for path in sorted(folder.glob("**/metrics.json")):
+        metrics = _read_json(path)
+        if metrics and metrics.get("kind") in RUN_KINDS and "run" in metrics:
+            found[report_key(metrics["kind"], metrics["run"])] = (path.parent, metrics)
+    return found
+
+
+def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models_dir: str | os.PathLike,
+                   eval_dir: str | os.PathLike, benchmark_dir: str | os.PathLike) -> ReportInputs:
+    """Read every report input that exists; runs are found by the kind/run their metrics carry."""
     inputs = ReportInputs(
         data_source=params["data"]["source"],
         models=dict(params["models"]),
-        distill_runs=dict(params.get("distill", {}).get("runs", {})),
-        baseline_students=list(params.get("baseline", {}).get("students", [])),
-        seeds=list(params.get("seeds", [0])),
-        validation=_read_json(root / "reports" / "validation.json"),
+        distill_runs=dict(params["distill"]["runs"]),
+        baseline_students=list(params["baseline"]["students"]),
+        seeds=list(params["seeds"]),
+        validation=_read_json(Path(validation)),
     )
-    for row in run_ids(inputs):
-        run = row["run"]
-        trained = _read_json(training_metrics_path(root, run, row["kind"], row["model"]))
-        if trained is not None:
-            inputs.training[run] = trained
-        eval_dir = root / "reports" / "eval" / run
-        evaluated = _read_json(eval_dir / "metrics.json")
-        if evaluated is not None:
-            inputs.evaluation[run] = evaluated
-        frame = _read_confusion(eval_dir / "confusion.csv")
-        if frame is not None:
-            inputs.confusion[run] = frame
+    wanted = {row["run"] for row in run_ids(inputs)}
+    for key, (_, metrics) in _runs_under(Path(models_dir)).items():
+        if key in wanted:
+            inputs.training[key] = metrics
+    for key, (folder, metrics) in _runs_under(Path(eval_dir)).items():
+        if key in wanted:
+            inputs.evaluation[key] = metrics
+            frame = _read_confusion(folder / "confusion.csv")
+            if frame is not None:
+                inputs.confusion[key] = frame
     for name in inputs.models:
-        bench = _read_json(root / "reports" / "benchmark" / f"{name}.json")
+        bench = _read_json(Path(benchmark_dir) / f"{name}.json")
         if bench is not None:
             inputs.benchmarks[name] = bench
     return inputs
@@ -169,7 +172,7 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
         plt.close(fig)
         return False
 
-    from pipeline.evaluation import plot_confusion
+    from pipeline.evaluation.figures import plot_confusion
 
     cols = min(3, len(frames))
     rows = math.ceil(len(frames) / cols)
@@ -178,7 +181,8 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
         metrics = inputs.evaluation.get(run, {})
         acc = metrics.get("test_acc")
         title = f"{run} ({model})" + (f" - {100 * acc:.2f}%" if acc is not None else "")
-        plot_confusion(ax, inputs.confusion[run], title, cbar=False)
+        class_names = metrics.get("class_names") or (inputs.validation or {}).get("class_names") or paper.CLASS_NAMES
+        plot_confusion(ax, inputs.confusion[run], title, class_names, cbar=False)
     for ax in list(axes.flat)[len(frames):]:
         ax.axis("off")
     fig.suptitle(f"Fig. 4 - confusion matrices on the test split (data: {inputs.data_source})")

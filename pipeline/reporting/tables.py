@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import paper
-from pipeline.constants import CLASS_NAMES, SPLITS
+from pipeline.reporting import paper
+from pipeline.core.constants import SPLITS
 from pipeline.models import build_model, count_parameters
+from pipeline.reporting.paper import CLASS_NAMES
 
 NOT_RUN = "not run"
 TABLE_TITLES: dict[str, str] = {
@@ -46,24 +47,35 @@ class ReportInputs:
 
     @property
     def paper_dataset(self) -> str:
-        """The paper dataset our data is (or, for synthetic data, stands in for)."""
-        return paper.DATASET_OF_SOURCE.get(self.data_source, self.data_source)
+        """The paper dataset our data is (or, for synthetic data, stands in for), as validate recorded it."""
+        return (self.validation or {}).get("paper_dataset", self.data_source)
 
     @property
     def real_data(self) -> bool:
-        return self.data_source in paper.REAL_SOURCES
+        return bool((self.validation or {}).get("real_data", False))
 
 
 def run_ids(inputs: ReportInputs) -> list[dict[str, Any]]:
     """Table IV's rows in order: teacher, the distillation runs, the baselines."""
     teacher_model = "teacher"
-    rows = [{"run": "teacher", "kind": "teacher", "model": teacher_model, "T": None, "alpha": None}]
+    rows = [{"run": report_key("teacher", "teacher"), "kind": "teacher", "model": teacher_model, "T": None, "alpha": None}]
     for run, cfg in inputs.distill_runs.items():
-        rows.append({"run": run, "kind": "distill", "model": cfg.get("student"), "T": cfg.get("T"),
-                     "alpha": cfg.get("alpha")})
+        loss = cfg.get("loss", {})
+        rows.append({"run": report_key("distill", run), "kind": "distill", "model": cfg.get("student"),
+                     "T": loss.get("T"), "alpha": loss.get("alpha")})
     for student in inputs.baseline_students:
-        rows.append({"run": f"baseline_{student}", "kind": "baseline", "model": student, "T": None, "alpha": None})
+        rows.append({"run": report_key("baseline", student), "kind": "baseline", "model": student, "T": None,
+                     "alpha": None})
     return rows
+
+
+def report_key(kind: str, run: str) -> str:
+    """A run's row name in the tables: the teacher, a distill run id, ``baseline_<student>``.
+
+    Training and evaluation metrics both carry ``kind`` and ``run``, so the report finds them by
+    content, not by a path convention shared with dvc.yaml.
+    """
+    return f"baseline_{run}" if kind == "baseline" else run
 
 
 def _nan(value: Any) -> float:

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import gzip
 import os
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from pipeline.atomic import atomic_path
-from pipeline.constants import CLASS_NAMES, SPLITS
+from pipeline.core.atomic import atomic_path
+from pipeline.core.constants import SPLITS
+from pipeline.sources import fer2013
+from pipeline.sources.common import read_csv_table
+from pipeline.sources.registry import Source
+
+CLASS_NAMES = fer2013.CLASS_NAMES
+FILE_NAME = "synthetic.csv.gz"
 
 IMAGE_SIZE = 48
 
@@ -196,3 +203,17 @@ def write_fer2013_csv(path: str | os.PathLike, splits: dict[str, tuple[np.ndarra
                     gz.write("".join(_csv_lines(splits)).encode("ascii"))
             else:
                 raw.write("".join(_csv_lines(splits)).encode("ascii"))
+
+
+def _files(raw_dir: Path) -> list[Path]:
+    path = Path(raw_dir) / FILE_NAME
+    if not path.exists():
+        raise FileNotFoundError(f"synthetic data not found: {path} (run `dvc repro generate`)")
+    return [path]
+
+
+SOURCE = Source(name="synthetic", description="generated FER-like faces in FER2013's CSV schema (default)",
+                class_names=CLASS_NAMES, files=_files,
+                check=lambda files, options: fer2013.check_table(read_csv_table(files[0]), files[0]),
+                read=lambda files, options: fer2013.read_table(files[0], "synthetic"),
+                paper_dataset="FER2013", real=False)

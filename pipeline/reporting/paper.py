@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.constants import CLASS_NAMES
+# The paper's class order (FER2013's labels 0..6), used for its Table III.
+CLASS_NAMES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 MINI_RESEMOTENET = "Mini-ResEmoteNet, arXiv:2501.18538"
 MINI_RESEMOTENET_ABSTRACT = f"{MINI_RESEMOTENET}, abstract"
@@ -98,7 +99,7 @@ PAPER_TRAINING = {"T": 3, "optimizer": "SGD", "lr": 1e-3, "batch_size": 16, "epo
                   "input_size": 64, "source": MINI_RESEMOTENET_PROJECT}
 
 # --- Table IV: test accuracy (%) per run per dataset ------------------------------------------
-# Dataset keys are the paper's dataset names; DATASET_OF_SOURCE maps data.source onto them.
+# Dataset keys are the paper's dataset names (a source's ``paper_dataset``, see pipeline.sources).
 PAPER_ACCURACY: dict[str, dict[str, Ref]] = {
     # The teacher's numbers are ResEmoteNet's own paper's (the Mini-ResEmoteNet paper's own
     # teacher row was not retrieved).
@@ -110,9 +111,6 @@ PAPER_DATASETS: tuple[str, ...] = ("FER2013", "RAF-DB")
 
 # data.source -> the paper dataset it is (synthetic data stands in for FER2013: deltas then
 # compare different data and are not meaningful; the report says so).
-DATASET_OF_SOURCE: dict[str, str] = {"fer2013": "FER2013", "rafdb": "RAF-DB", "ferplus": "FER+",
-                                     "synthetic": "FER2013"}
-REAL_SOURCES: frozenset[str] = frozenset({"fer2013", "rafdb", "ferplus"})
 
 # --- Table VI: literature values (what could be retrieved; the paper's full Table VI was not) --
 @dataclass(frozen=True)

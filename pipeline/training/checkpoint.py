@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pipeline.atomic import save_torch
+from pipeline.core.atomic import save_torch
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pipeline.constants import IMAGENET_MEAN, IMAGENET_STD
+from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
 
 
 def resize_uint8(images: np.ndarray, size: int) -> torch.Tensor:
@@ -70,31 +70,3 @@ def predict_logits(model: torch.nn.Module, split: DeviceSplit, batch_size: int =
         outs.append(model(to_model_input(batch)).float())
     model.train(was_training)
     return torch.cat(outs) if outs else torch.empty((0, 0))
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' picks CUDA when present, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def device_name(device: torch.device | str) -> str:
-    """A human-readable device string reported with every number."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {cpu_model()} ({torch.get_num_threads()} threads)"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()

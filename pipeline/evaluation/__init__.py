@@ -1,0 +1,1 @@
+"""Evaluation: classification metrics, figures, the test-set stage work and benchmarking."""

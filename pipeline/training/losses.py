@@ -1,0 +1,149 @@
+"""Training losses: small ``nn.Module``s chosen by name from params (``loss: {name: kd, T: 3, alpha: 0.2}``).
+
+Every loss has the trainer's signature ``loss(logits, labels, idx, flip) -> {"loss": total, term: value...}``:
+``idx`` (indices into the train split) and ``flip`` (mask of mirrored images) let a loss look up
+per-sample data such as precomputed teacher logits, so distillation plugs into the one trainer
+without the trainer knowing about teachers; each returned term is logged beside the total.
+
+A loss is built in two steps: ``build_loss(spec, where)`` checks its options (name, keys,
+ranges) before any work starts; ``.bind(class_weights=..., soft_targets=...)`` attaches the data
+it needs. ``identity()`` names everything that changes its value (options, class weights, a digest
+of the soft targets): the resume fingerprint uses it, so a changed loss never resumes a stale run.
+A new loss is one class here with ``@register_loss("name")``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, ClassVar, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pipeline.training.checkpoint import array_digest
+
+_LOSSES: dict[str, type["Loss"]] = {}
+
+
+def register_loss(name: str) -> Callable[[type["Loss"]], type["Loss"]]:
+    def wrap(cls: type["Loss"]) -> type["Loss"]:
+        cls.name = name
+        _LOSSES[name] = cls
+        return cls
+
+    return wrap
+
+
+class Loss(nn.Module):
+    """Base: options in ``__init__`` (checked there), data in ``bind``."""
+
+    name: ClassVar[str] = ""
+    needs_soft_targets: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("class_weights", None, persistent=False)
+        self._bound: dict[str, Any] = {}
+
+    def options(self) -> dict[str, Any]:
+        return {}
+
+    def bind(self, *, class_weights: Sequence[float] | None = None, soft_targets: np.ndarray | None = None,
+             device: torch.device | str = "cpu") -> "Loss":
+        """Attach the train split's class weights (None = unweighted) and, if needed, the soft-target table."""
+        self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32,
+                                                                                  device=device)
+        self._bound = {"class_weights": None if class_weights is None else [float(w) for w in class_weights]}
+        if self.needs_soft_targets:
+            if soft_targets is None:
+                raise ValueError(f"loss {self.name!r} needs the teacher's soft targets")
+            if soft_targets.ndim != 3 or soft_targets.shape[1] != 2:
+                raise ValueError(f"teacher logits must be (N, 2, classes), got {tuple(soft_targets.shape)}")
+            self._bound["soft_targets"] = array_digest(soft_targets)
+            self.teacher_logits = torch.as_tensor(soft_targets, dtype=torch.float32, device=device)
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that changes this loss's value: name, options and bound data digests."""
+        return {"name": self.name, **self.options(), **self._bound}
+
+    def cross_entropy(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits.float(), labels, weight=self.class_weights)
+
+
+@register_loss("ce")
+class CrossEntropy(Loss):
+    """Plain (optionally class-weighted) cross-entropy: the teacher's and the baselines' loss."""
+
+    def forward(self, logits, labels, idx=None, flip=None) -> dict[str, torch.Tensor]:
+        return {"loss": self.cross_entropy(logits, labels)}
+
+
+def distillation_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL(softmax(teacher/T) || softmax(student/T)), summed over classes and averaged over the batch."""
+    return F.kl_div(
+        F.log_softmax(student_logits.float() / temperature, dim=1),
+        F.log_softmax(teacher_logits.float() / temperature, dim=1),
+        log_target=True,
+        reduction="batchmean",
+    )
+
+
+@register_loss("kd")
+class KnowledgeDistillation(Loss):
+    """ce_weight * CE(student, label; class weights) + alpha * T^2 * KL(teacher_T || student_T).
+
+    The teacher logits are the (N_train, 2, classes) soft-target table (column 1 = mirrored image),
+    resident on the device; each batch's rows are gathered by (idx, flip) - the teacher is never run.
+    """
+
+    needs_soft_targets = True
+
+    def __init__(self, T: float = 3.0, alpha: float = 0.2, ce_weight: float = 1.0):
+        super().__init__()
+        _require(T > 0, "T", T, "> 0")
+        _require(alpha >= 0, "alpha", alpha, ">= 0")
+        _require(ce_weight >= 0, "ce_weight", ce_weight, ">= 0")
+        self.temperature, self.alpha, self.ce_weight = float(T), float(alpha), float(ce_weight)
+
+    def options(self) -> dict[str, Any]:
+        return {"T": self.temperature, "alpha": self.alpha, "ce_weight": self.ce_weight}
+
+    def forward(self, logits, labels, idx, flip) -> dict[str, torch.Tensor]:
+        column = flip.long() if flip is not None else torch.zeros_like(idx)
+        teacher = self.teacher_logits[idx, column]
+        kl = distillation_kl(logits, teacher, self.temperature)
+        ce = self.cross_entropy(logits, labels)
+        return {"loss": self.ce_weight * ce + self.alpha * self.temperature ** 2 * kl, "ce": ce, "kl": kl}
+
+
+def _require(ok: bool, key: str, value: Any, rule: str) -> None:
+    if not ok:
+        raise ValueError(f"{key} must be {rule}, got {value!r}")
+
+
+def losses() -> dict[str, type[Loss]]:
+    return dict(_LOSSES)
+
+
+def build_loss(spec: dict[str, Any], where: str = "loss") -> Loss:
+    """The loss a params.yaml spec names, options checked; errors name ``where`` (e.g. distill.runs.E1.loss)."""
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    if name not in _LOSSES:
+        raise ValueError(f"params.yaml: {where}.name {name!r} is not a known loss; known: {', '.join(sorted(_LOSSES))}")
+    cls = _LOSSES[name]
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = [k for k in spec if k not in allowed]
+    if unknown:
+        raise ValueError(f"params.yaml: unknown key {unknown[0]!r} in {where} (loss {name}); allowed: "
+                         f"{', '.join(['name', *allowed])}")
+    for key, value in spec.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"params.yaml: {where}.{key} must be a number, got {value!r}")
+    try:
+        return cls(**spec)
+    except ValueError as exc:
+        raise ValueError(f"params.yaml: {where}.{exc}") from None
