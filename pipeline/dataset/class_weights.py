@@ -29,7 +29,7 @@ def load_class_weights(path: str | os.PathLike, class_names: Sequence[str]) -> l
         raise FileNotFoundError(f"class weights not found: {path} (run `dvc repro class_weights`)")
     with open(path) as fh:
         weights = json.load(fh)
-    if list(weights) != list(class_names):
+    if set(weights) != set(class_names):
         raise ValueError(f"{path}: classes {list(weights)} differ from the dataset's {list(class_names)}; "
                          "run `dvc repro class_weights`")
     return [float(weights[name]) for name in class_names]

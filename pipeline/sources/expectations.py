@@ -106,8 +106,8 @@ def _jsonable(value):
         return None if np.isnan(value) else float(value)
     if isinstance(value, (np.bool_,)):
         return bool(value)
-    if isinstance(value, str) and len(value) > 80:
-        return value[:80] + "..."
+    if isinstance(value, str) and len(value) > 160:
+        return value[:160] + "..."
     return value
 
 

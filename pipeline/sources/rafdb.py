@@ -129,7 +129,7 @@ def check(root: str | os.PathLike) -> list[dict]:
     for name in tqdm(table["name"], desc="RAF-DB images", mininterval=2.0):
         path = image_path(root, name) if isinstance(name, str) else None
         status = inspect_image(path)[1] if path is not None else "missing"
-        statuses.append("ok" if status == "ok" else f"{status}: {path}")
+        statuses.append("ok" if status == "ok" else f"{status}: {path.relative_to(root) if path else name}")
     labels = [str(k) for k in TO_CLASS]
     derived = table.assign(split=table["name"].str.split("_").str[0], image=statuses)
     derived["train_label"] = derived["label"].where(derived["split"] == "train")

@@ -7,10 +7,10 @@ import pickle
 import pytest
 import torch
 
-from pipeline.checkpoint import load_checkpoint
-from pipeline.losses import WeightedCrossEntropy
-from pipeline.training import TrainConfig, batch_bounds, fit
-from tests.training_fixtures import INPUT_SIZE, random_split, tiny_model
+from pipeline.training.checkpoint import load_checkpoint
+from pipeline.training.losses import CrossEntropy
+from pipeline.training.trainer import TrainConfig, batch_bounds, fit
+from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model
 
 CONFIG = TrainConfig(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, plateau_patience=0, seed=3)
 
@@ -45,22 +45,22 @@ def test_a_few_steps_lower_the_loss_on_a_tiny_batch():
     torch.manual_seed(0)
     model = tiny_model()
     split = random_split(16, 5)
-    from pipeline.device_data import to_model_input
+    from pipeline.dataset.device_data import to_model_input
     x, y = to_model_input(split.images), split.labels
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = WeightedCrossEntropy()
+    loss_fn = CrossEntropy()
     model.eval()  # no dropout noise: compare the same function before and after
     with torch.no_grad():
-        before = loss_fn(model(x), y).item()
+        before = loss_fn(model(x), y)["loss"].item()
     for _ in range(15):
         model.train()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(model(x), y)["loss"]
         opt.zero_grad()
         loss.backward()
         opt.step()
     model.eval()
     with torch.no_grad():
-        after = loss_fn(model(x), y).item()
+        after = loss_fn(model(x), y)["loss"].item()
     assert after < before
 
 
@@ -72,7 +72,7 @@ def _final(result):
 def uninterrupted(splits):
     train, val, test = splits
     logged = []
-    return fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, on_epoch=logged.append), logged
+    return fit(tiny_model, train, val, CONFIG, CrossEntropy(), test=test, on_epoch=logged.append), logged
 
 
 @pytest.mark.parametrize("kill_at", [(1, 0), (1, 2), (2, 3)])
@@ -82,12 +82,12 @@ def test_killed_run_resumes_to_the_same_result(splits, uninterrupted, tmp_path, 
     plain, logged_plain = uninterrupted
     ckpt = tmp_path / "seed3.pt"
     with pytest.raises(Crash):
-        fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, checkpoint=ckpt,
+        fit(tiny_model, train, val, CONFIG, CrossEntropy(), test=test, checkpoint=ckpt,
             on_step=crash_at(*kill_at))
     state = load_checkpoint(ckpt, torch.load(ckpt, weights_only=True)["fingerprint"])
     assert state["epoch"] == kill_at[0] and not state["complete"]
     logged_resumed, steps_run = [], []
-    resumed = fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, checkpoint=ckpt,
+    resumed = fit(tiny_model, train, val, CONFIG, CrossEntropy(), test=test, checkpoint=ckpt,
                   on_epoch=logged_resumed.append, on_step=lambda e, s: steps_run.append((e, s)))
     assert steps_run[0] == (kill_at[0], 0)  # really resumed: the finished epochs were not retrained
     plain_scalars, plain_weights = _final(plain)
@@ -99,7 +99,7 @@ def test_killed_run_resumes_to_the_same_result(splits, uninterrupted, tmp_path, 
     def never(e, s):
         raise AssertionError("a finished run must not train again")
 
-    again = fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), test=test, checkpoint=ckpt, on_step=never)
+    again = fit(tiny_model, train, val, CONFIG, CrossEntropy(), test=test, checkpoint=ckpt, on_step=never)
     assert again.scalars() == resumed_scalars
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in logged_plain]
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in logged_resumed] == strip
@@ -109,10 +109,10 @@ def test_checkpoint_of_another_config_is_ignored(splits, tmp_path):
     train, val, _ = splits
     ckpt = tmp_path / "seed3.pt"
     with pytest.raises(Crash):
-        fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), checkpoint=ckpt, on_step=crash_at(1, 0))
+        fit(tiny_model, train, val, CONFIG, CrossEntropy(), checkpoint=ckpt, on_step=crash_at(1, 0))
     other = TrainConfig(**{**CONFIG.__dict__, "lr": 0.01})
     resumed_from = []
-    fit(tiny_model, train, val, other, WeightedCrossEntropy(), checkpoint=ckpt, on_epoch=resumed_from.append,
+    fit(tiny_model, train, val, other, CrossEntropy(), checkpoint=ckpt, on_epoch=resumed_from.append,
         on_step=lambda e, s: resumed_from.append(("step", e, s)) if s == 0 else None)
     assert resumed_from[0] == ("step", 0, 0)  # started from epoch 0, not from the stale checkpoint
 
@@ -126,27 +126,29 @@ def test_checkpoint_with_pickled_object_is_refused(splits, tmp_path):
     ckpt = tmp_path / "seed3.pt"
     torch.save({"fingerprint": "x", "payload": Payload()}, ckpt)
     with pytest.raises(RuntimeError, match="weights_only"):
-        fit(tiny_model, train, val, CONFIG, WeightedCrossEntropy(), checkpoint=ckpt)
+        fit(tiny_model, train, val, CONFIG, CrossEntropy(), checkpoint=ckpt)
     assert isinstance(pickle.loads(pickle.dumps(Payload())), Payload)  # the file itself was valid pickle
 
 
 def test_nan_loss_stops_with_epoch_and_step(splits):
     train, val, _ = splits
 
-    def nan_on_second_epoch_third_step(logits, labels, idx, flip):
-        loss = WeightedCrossEntropy()(logits, labels)
-        nan_on_second_epoch_third_step.calls += 1
-        return loss * float("nan") if nan_on_second_epoch_third_step.calls == 4 + 3 else loss
+    class NanOnSecondEpochThirdStep(CrossEntropy):
+        calls = 0  # 50 samples / batch 16 -> 4 steps per epoch (16, 16, 16, 2)
 
-    nan_on_second_epoch_third_step.calls = 0  # 50 samples / batch 16 -> 4 steps per epoch (16, 16, 16, 2)
+        def forward(self, logits, labels, idx=None, flip=None):
+            loss = super().forward(logits, labels)["loss"]
+            type(self).calls += 1
+            return {"loss": loss * float("nan") if self.calls == 4 + 3 else loss}
+
     with pytest.raises(RuntimeError, match=r"run-x \(seed 3\).*epoch 2, step 3"):
-        fit(tiny_model, train, val, CONFIG, nan_on_second_epoch_third_step, run="run-x")
+        fit(tiny_model, train, val, CONFIG, NanOnSecondEpochThirdStep(), run="run-x")
 
 
 def test_early_stopping_stops_before_the_epoch_budget(splits):
     train, val, _ = splits
     config = TrainConfig(**{**CONFIG.__dict__, "epochs": 12, "early_stopping_patience": 1, "lr": 0.0})
-    result = fit(tiny_model, train, val, config, WeightedCrossEntropy())
+    result = fit(tiny_model, train, val, config, CrossEntropy())
     best, stale, expected_stop = -1.0, 0, config.epochs
     for record in result.history:
         best, stale = (record["val_acc"], 0) if record["val_acc"] > best else (best, stale + 1)
@@ -159,14 +161,14 @@ def test_early_stopping_stops_before_the_epoch_budget(splits):
 KILLABLE_RUN = """
 import json, logging, sys, time
 logging.basicConfig(level=logging.INFO)
-from pipeline.checkpoint import array_digest
-from pipeline.losses import WeightedCrossEntropy
-from pipeline.training import TrainConfig, fit
-from tests.training_fixtures import INPUT_SIZE, random_split, tiny_model
+from pipeline.training.checkpoint import array_digest
+from pipeline.training.losses import CrossEntropy
+from pipeline.training.trainer import TrainConfig, fit
+from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model
 
 checkpoint, out, slow = sys.argv[1], sys.argv[2], sys.argv[3] == "slow"
 config = TrainConfig(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, seed=5)
-result = fit(tiny_model, random_split(50, 0), random_split(20, 1), config, WeightedCrossEntropy(),
+result = fit(tiny_model, random_split(50, 0), random_split(20, 1), config, CrossEntropy(),
              test=random_split(20, 2), checkpoint=checkpoint,
              on_step=(lambda e, s: time.sleep(0.5 if e >= 1 else 0)) if slow else None)
 weights = array_digest(*[v for _, v in sorted(result.model.state_dict().items())])

@@ -7,10 +7,19 @@ import json
 
 import pytest
 
-from pipeline.validation import ValidationFailed, validate_source
+import yaml
+
+from pipeline.core.stage import run_stage
+from pipeline.sources.expectations import ValidationFailed
+from pipeline.sources.validate import validate
 from stages import validate as validate_stage
-from stages.common import run_stage
-from tests.data_fixtures import fer_rows, pixels_text, fer_image, rafdb_entries, write_fer_csv, write_rafdb
+from tests.helpers import REPO_ROOT
+from tests.fixtures_data import fer_rows, pixels_text, fer_image, rafdb_entries, write_fer_csv, write_rafdb
+
+
+def validate_source(name, raw_dir, rafdb_val_fraction=0.1, drop_duplicates=False):
+    return validate({"source": name, "drop_train_duplicates_of_test": drop_duplicates,
+                     "rafdb_val_fraction": rafdb_val_fraction, "rafdb_val_seed": 0}, raw_dir)
 
 
 def test_good_fer2013_passes_with_counts_and_duplicates(tmp_path):
@@ -22,7 +31,8 @@ def test_good_fer2013_passes_with_counts_and_duplicates(tmp_path):
     assert report["class_counts"]["train"] == {**{c: 1 for c in report["class_counts"]["train"] if c != "total"}, "total": 7}
     dup = report["duplicates"]
     assert dup["cross_split_groups"] == 1 and dup["images_with_copy_in_other_split"]["train_in_test"] == 1
-    assert sorted((m["split"], m["row"]) for m in dup["examples"][0]) == [("test", 17), ("train", 4)]
+    assert sorted((m["split"], m["line"]) for m in dup["examples"][0]) == [("test", 18), ("train", 5)]
+    assert report["paper_dataset"] == "FER2013" and report["real_data"] is True
 
 
 def _bad(rows, index, emotion=None, pixels=None, usage=None):
@@ -33,13 +43,14 @@ def _bad(rows, index, emotion=None, pixels=None, usage=None):
 
 GOOD = pixels_text(fer_image(5))
 BAD_FER = {
-    # case: (rows, expectation named, data row named)
-    "pixel_count": (_bad(fer_rows(), 2, pixels=GOOD + " 3"), "expect_column_values_to_be_between(column=n_pixels", "[3]"),
-    "non_numeric": (_bad(fer_rows(), 4, pixels=GOOD[:-3] + " a1"), "column=pixels_non_numeric", "[5]"),
-    "too_bright": (_bad(fer_rows(), 6, pixels="300" + GOOD[GOOD.index(" "):]), "column=pixel_max", "[7]"),
-    "label_7": (_bad(fer_rows(), 1, emotion="7"), "expect_column_values_to_be_in_set(column=emotion", "[2]"),
-    "label_minus_1": (_bad(fer_rows(), 9, emotion="-1"), "expect_column_values_to_be_in_set(column=emotion", "[10]"),
-    "unknown_usage": (_bad(fer_rows(), 11, usage="Validation"), "expect_column_values_to_be_in_set(column=Usage", "[12]"),
+    # case: (rows, expectation named, file line named)
+    "pixel_count": (_bad(fer_rows(), 2, pixels=GOOD + " 3"), "expect_column_values_to_be_between(column=n_pixels", "[4]"),
+    "non_numeric": (_bad(fer_rows(), 4, pixels=GOOD[:-3] + " a1"), "column=pixels_non_numeric", "[6] with values [\"non-numeric token 'a1'\"]"),
+    "too_bright": (_bad(fer_rows(), 6, pixels="300" + GOOD[GOOD.index(" "):]), "column=pixel_max", "[8]"),
+    "negative_pixel": (_bad(fer_rows(), 6, pixels="-1" + GOOD[GOOD.index(" "):]), "column=pixel_min", "[8] with values [-1"),
+    "label_7": (_bad(fer_rows(), 1, emotion="7"), "expect_column_values_to_be_in_set(column=emotion", "[3]"),
+    "label_minus_1": (_bad(fer_rows(), 9, emotion="-1"), "expect_column_values_to_be_in_set(column=emotion", "[11]"),
+    "unknown_usage": (_bad(fer_rows(), 11, usage="Validation"), "expect_column_values_to_be_in_set(column=Usage", "[13]"),
     "missing_split": ([r for r in fer_rows() if r[2] != "PrivateTest"], "expect_column_distinct_values_to_contain_set(column=Usage", "PrivateTest"),
     "class_missing_in_train": ([r for r in fer_rows() if not (r[2] == "Training" and r[0] == "1")],
                                "column=train_emotion", "missing ['1']"),
@@ -74,6 +85,7 @@ def test_empty_file(tmp_path):
 def test_rafdb_passes_and_reports_val_split(tmp_path):
     write_rafdb(tmp_path / "rafdb", rafdb_entries(3, 1))
     report = validate_source("rafdb", tmp_path, rafdb_val_fraction=0.34)
+    assert report["paper_dataset"] == "RAF-DB"
     assert report["class_counts"]["val"]["total"] == 7 and report["class_counts"]["test"]["total"] == 7
     assert report["val_split"]["fraction"] == 0.34
 
@@ -93,16 +105,19 @@ def test_rafdb_bad_image_fails_naming_line(tmp_path, damage, status):
     with pytest.raises(ValidationFailed) as info:
         validate_source("rafdb", tmp_path)
     message = str(info.value)
-    assert "column=image_status" in message and "list_patition_label.txt" in message
-    assert "rows [5]" in message and status in message, message
+    assert "column=image" in message and "list_patition_label.txt" in message
+    assert "lines [5]" in message and f"{status}: " in message and "train_00005_aligned.jpg" in message, message
 
 
 def test_stage_failure_exits_1_and_keeps_earlier_report(tmp_path, monkeypatch, capsys):
     (tmp_path / "data" / "raw").mkdir(parents=True)
-    (tmp_path / "params.yaml").write_text("data:\n  source: fer2013\n  rafdb_val_fraction: 0.1\n  rafdb_val_seed: 0\n")
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    params["data"]["source"] = "fer2013"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     write_fer_csv(tmp_path / "data" / "raw" / "fer2013.csv", fer_rows())
     monkeypatch.chdir(tmp_path)
-    run_stage(validate_stage.main)
+    argv = ["--raw", "data/raw", "--report", "reports/validation.json", "--class-counts", "reports/class_counts.json"]
+    run_stage(validate_stage.main, argv)
     report = tmp_path / "reports" / "validation.json"
     counts = json.loads((tmp_path / "reports" / "class_counts.json").read_text())
     assert counts["test"]["total"] == 7
@@ -110,7 +125,7 @@ def test_stage_failure_exits_1_and_keeps_earlier_report(tmp_path, monkeypatch, c
 
     write_fer_csv(tmp_path / "data" / "raw" / "fer2013.csv", _bad(fer_rows(), 2, emotion="9"))
     with pytest.raises(SystemExit) as exit_info:
-        run_stage(validate_stage.main)
+        run_stage(validate_stage.main, argv)
     assert exit_info.value.code == 1
     assert "column=emotion" in capsys.readouterr().err
     assert (report.read_bytes(), (tmp_path / "reports" / "class_counts.json").read_bytes()) == before

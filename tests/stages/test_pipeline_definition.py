@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.profiles import apply_profile
-from tests.conftest import REPO_ROOT
-from tests.orchestration_toy import dvc
+from pipeline.core.profiles import apply_profile
+from tests.helpers import REPO_ROOT, dvc
 
 PAPER_RUNS = {"E1": ("student_a", 3, 0.20), "E2": ("student_a", 3, 0.15), "E3": ("student_b", 3, 0.20),
               "E4": ("student_b", 3, 0.15), "E5": ("student_b", 3, 0.10), "E6": ("student_c", 3, 0.20)}
 
 
 def stage_names(root: Path) -> set[str]:
-    return set(dvc(root, "stage", "list", "--name-only").split())
+    return set(dvc(root, "stage", "list", "--name-only").stdout.split())
 
 
 @pytest.fixture
@@ -33,7 +32,8 @@ def pipeline_copy(tmp_path: Path) -> Path:
 
 def test_default_params_hold_the_papers_runs():
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    runs = {k: (v["student"], v["T"], v["alpha"]) for k, v in params["distill"]["runs"].items()}
+    runs = {k: (v["student"], v["loss"]["T"], v["loss"]["alpha"]) for k, v in params["distill"]["runs"].items()}
+    assert all(v["loss"]["name"] == "kd" for v in params["distill"]["runs"].values())
     assert runs == PAPER_RUNS
 
 
@@ -55,7 +55,7 @@ def test_grid_profile_expands_to_45_distill_items(pipeline_copy: Path):
     assert len(distill) == 45
     assert {"distill@A_T1_a10", "distill@B_T3_a15", "distill@C_T5_a20"} <= distill
     runs = yaml.safe_load((pipeline_copy / "params.yaml").read_text())["distill"]["runs"]
-    assert runs["B_T3_a15"] == {"student": "student_b", "T": 3, "alpha": 0.15}
+    assert runs["B_T3_a15"] == {"student": "student_b", "loss": {"name": "kd", "T": 3, "alpha": 0.15}}
     assert "E1" not in runs  # `replace: true` swaps the run list whole
 
 

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from pipeline.constants import SPLIT_CODE
-from pipeline.readers import read_fer2013
-from pipeline.synthetic import FER2013_TRAIN_COUNTS, class_counts_for, generate, write_fer2013_csv
+from pipeline.core.constants import SPLIT_CODE
+from pipeline.sources.fer2013 import read_table as read_fer2013
+from pipeline.sources.synthetic import FER2013_TRAIN_COUNTS, class_counts_for, generate, write_fer2013_csv
 
 SIZES = {"train": 140, "val": 30, "test": 30}
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.device_data import to_model_input
-from pipeline.losses import DistillationLoss
-from pipeline.prepared import PreparedData
-from pipeline.runs import RunSpec, train_over_seeds
-from pipeline.soft_targets import compute_soft_targets, load_soft_targets, save_soft_targets
-from pipeline.training import TrainConfig, fit
-from tests.training_fixtures import INPUT_SIZE, TINY_SPEC, random_split, tiny_model
+from pipeline.dataset.device_data import to_model_input
+from pipeline.training.losses import KnowledgeDistillation
+from pipeline.dataset.prepared import PreparedData
+from pipeline.training.runs import RunSpec, train_over_seeds
+from pipeline.training.soft_targets import compute_soft_targets, load_soft_targets, save_soft_targets
+from pipeline.training.trainer import TrainConfig, fit
+from tests.fixtures_training import INPUT_SIZE, TINY_SPEC, random_split, tiny_model
 
 
 class CountingModel(torch.nn.Module):
@@ -60,9 +60,9 @@ def test_soft_targets_hold_plain_and_mirrored_logits(teacher, train_split, tmp_p
 
 
 def test_student_training_never_calls_the_teacher(teacher, train_split):
-    table = torch.from_numpy(compute_soft_targets(teacher, train_split, batch_size=16))
+    table = compute_soft_targets(teacher, train_split, batch_size=16)
     calls_after_soft_targets = teacher.calls
-    loss_fn = DistillationLoss(table, temperature=3.0, alpha=0.2)
+    loss_fn = KnowledgeDistillation(T=3.0, alpha=0.2).bind(soft_targets=table)
     config = TrainConfig(epochs=2, batch_size=16, input_size=INPUT_SIZE)
     result = fit(tiny_model, train_split, random_split(12, 1), config, loss_fn)
     assert teacher.calls == calls_after_soft_targets
@@ -72,19 +72,19 @@ def test_student_training_never_calls_the_teacher(teacher, train_split):
 def test_distillation_loss_in_training_sees_the_right_teacher_rows(train_split):
     """Training with a table whose rows encode (sample, flip) shows the lookup uses both."""
     n = len(train_split)
-    table = torch.zeros(n, 2, 7)
-    table[torch.arange(n), 0, 0] = torch.arange(n, dtype=torch.float32)
-    table[torch.arange(n), 1, 1] = torch.arange(n, dtype=torch.float32)
+    table = np.zeros((n, 2, 7), np.float32)
+    table[np.arange(n), 0, 0] = np.arange(n)
+    table[np.arange(n), 1, 1] = np.arange(n)
     seen = []
 
-    class Spy(DistillationLoss):
-        def __call__(self, logits, labels, idx, flip):
+    class Spy(KnowledgeDistillation):
+        def forward(self, logits, labels, idx, flip):
             rows = self.teacher_logits[idx, flip.long()]
             seen.append((idx.clone(), flip.clone(), rows.clone()))
-            return super().__call__(logits, labels, idx, flip)
+            return super().forward(logits, labels, idx, flip)
 
     fit(tiny_model, train_split, random_split(12, 1), TrainConfig(epochs=1, batch_size=16, input_size=INPUT_SIZE),
-        Spy(table, 3.0, 0.2))
+        Spy(3.0, 0.2).bind(soft_targets=table))
     all_idx = torch.cat([s[0] for s in seen])
     assert sorted(all_idx.tolist()) == list(range(n))  # every sample once per epoch, none dropped
     for idx, flip, rows in seen:
@@ -100,19 +100,18 @@ def _prepared(n_train=40, n_val=16, n_test=16) -> PreparedData:
     labels = rng.integers(0, 7, n).astype(np.int64)
     images = (rng.integers(0, 96, (n, 20, 20)) + labels[:, None, None] * 20).astype(np.uint8)
     split = np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_train, n_val, n_test])
-    return PreparedData(images, labels, split, "unit-test")
+    return PreparedData(images, labels, split, "unit-test", tuple(f"c{i}" for i in range(7)))
 
 
 def test_training_stage_writes_model_metrics_and_curves_over_seeds(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # scratch checkpoints live under ./.cache
     data = _prepared()
     out_dir = tmp_path / "models" / "distill" / "E9"
-    spec = RunSpec(kind="distill", run="E9", model_name="tiny", model_spec=TINY_SPEC, out_dir=out_dir, T=3.0, alpha=0.2)
-    train_params = {"input_size": INPUT_SIZE, "batch_size": 16, "lr": 0.02, "device": "cpu", "eval_batch_size": 64,
-                    "unknown_key_is_ignored": 1}
-    table = torch.zeros(40, 2, 7)
-    metrics = train_over_seeds(spec, data, train_params, epochs=2, seeds=[0, 1],
-                               make_loss=lambda splits: DistillationLoss(table, 3.0, 0.2))
+    spec = RunSpec(kind="distill", name="E9", model_name="tiny", model_spec=TINY_SPEC, out_dir=out_dir)
+    train_params = {"input_size": INPUT_SIZE, "batch_size": 16, "lr": 0.02, "device": "cpu", "eval_batch_size": 64}
+    table = np.zeros((40, 2, 7), np.float32)
+    metrics = train_over_seeds(spec, data, train_params, epochs=2, seeds=[0, 1], loss=KnowledgeDistillation(3.0, 0.2),
+                               class_weights=None, soft_targets=table)
     on_disk = json.loads((out_dir / "metrics.json").read_text())
     assert on_disk == json.loads(json.dumps(metrics))
     expected_keys = {"kind", "run", "model", "dataset", "params", "T", "alpha", "seeds", "val_acc", "val_acc_std",
@@ -126,8 +125,18 @@ def test_training_stage_writes_model_metrics_and_curves_over_seeds(tmp_path, mon
     curves = out_dir / "dvclive" / "plots" / "metrics"
     assert len((curves / "val" / "acc.tsv").read_text().strip().splitlines()) == 1 + 2  # header + 2 epochs
     assert (curves / "seed1" / "train" / "loss.tsv").exists()
+    assert {p.name for p in (curves / "train").iterdir()} == {"loss.tsv", "acc.tsv", "ce.tsv", "kl.tsv"}  # each term
     assert not (out_dir / "dvclive" / "dvc.yaml").exists() and not (tmp_path / "dvc.yaml").exists()
     assert not any((tmp_path / ".cache" / "checkpoints").glob("**/*.pt"))  # scratch removed after success
     from pipeline.models import load_model
     model, meta = load_model(out_dir / "model.pt")
     assert meta["kind"] == "distill" and meta["run"] == "E9" and meta["input_size"] == INPUT_SIZE and meta["seed"] == 0
+    assert meta["class_names"] == list(data.class_names)
+
+
+def test_unknown_train_key_is_an_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = RunSpec(kind="baseline", name="s", model_name="tiny", model_spec=TINY_SPEC, out_dir=tmp_path / "out")
+    with pytest.raises(ValueError, match="unknown key 'batch_szie' in section 'train'"):
+        train_over_seeds(spec, _prepared(), {"input_size": INPUT_SIZE, "batch_szie": 16}, epochs=1, seeds=[0],
+                         loss=KnowledgeDistillation(3.0, 0.2), class_weights=None)

@@ -15,10 +15,13 @@ import torch
 import yaml
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, precision_score, recall_score
 
-from pipeline.constants import CLASS_NAMES, NUM_CLASSES, SPLIT_CODE
-from pipeline.evaluation import classification_metrics, confusion_frame, expected_calibration_error
+from pipeline.core.constants import SPLIT_CODE
+from pipeline.sources.fer2013 import CLASS_NAMES
 
-REPO = Path(__file__).resolve().parents[1]
+NUM_CLASSES = len(CLASS_NAMES)
+from pipeline.evaluation.metrics import classification_metrics, confusion_frame, expected_calibration_error
+
+from tests.helpers import REPO_ROOT as REPO
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def predictions():
 def test_metrics_equal_sklearn(predictions):
     labels, logits = predictions
     predicted = logits.argmax(axis=1)
-    metrics = classification_metrics(labels, logits)
+    metrics = classification_metrics(labels, logits, CLASS_NAMES)
     probs = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), 1).numpy()
     ids = list(range(NUM_CLASSES))
     assert metrics["test_acc"] == pytest.approx(accuracy_score(labels, predicted))
@@ -53,7 +56,7 @@ def test_metrics_equal_sklearn(predictions):
 def test_confusion_frame_counts_match_sklearn(predictions):
     labels, logits = predictions
     predicted = logits.argmax(axis=1)
-    frame = confusion_frame(labels, predicted)
+    frame = confusion_frame(labels, predicted, CLASS_NAMES)
     assert list(frame.columns) == ["actual", "predicted"] and len(frame) == len(labels)
     counts = pd.crosstab(pd.Categorical(frame["actual"], categories=CLASS_NAMES),
                          pd.Categorical(frame["predicted"], categories=CLASS_NAMES), dropna=False)
@@ -78,21 +81,25 @@ def test_ece_rejects_bad_input():
 
 def test_evaluate_stage_writes_metrics_and_confusion(tmp_path):
     from pipeline.models import build_model, save_model
-    from pipeline.prepared import PreparedData, save_prepared
+    from pipeline.dataset.prepared import PreparedData, save_prepared
 
     rng = np.random.default_rng(0)
     n = 60
     split = np.full(n, SPLIT_CODE["train"], dtype=np.int8)
     split[-25:] = SPLIT_CODE["test"]
     data = PreparedData(images=rng.integers(0, 256, (n, 20, 20), dtype=np.uint8),
-                        labels=rng.integers(0, NUM_CLASSES, n).astype(np.int64), split=split, source="synthetic")
+                        labels=rng.integers(0, NUM_CLASSES, n).astype(np.int64), split=split, source="synthetic",
+                        class_names=CLASS_NAMES)
     save_prepared(tmp_path / "data/prepared/dataset.npz", data)
     torch.manual_seed(0)
-    save_model(tmp_path / "m.pt", build_model({"width": 0.03125, "se_reduction": 1}),
+    save_model(tmp_path / "m.pt", build_model({"width": 0.03125, "se_reduction": 1}, NUM_CLASSES),
                name="student_c", input_size=16, kind="distill", run="E6", dataset="synthetic")
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"train": {"device": "cpu", "eval_batch_size": 8}}))
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["train"].update(device="cpu", eval_batch_size=8)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "stages.evaluate", "m.pt", "out/E6"], cwd=tmp_path, env=env,
+    proc = subprocess.run([sys.executable, "-m", "stages.evaluate", "--model", "m.pt", "--data", "data/prepared/dataset.npz",
+                           "--out", "out/E6"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((tmp_path / "out/E6/metrics.json").read_text())
@@ -105,6 +112,7 @@ def test_evaluate_stage_writes_metrics_and_confusion(tmp_path):
     assert (tmp_path / "out/E6/confusion.png").stat().st_size > 1000
 
     # A missing checkpoint is a one-line error naming the file, and writes nothing.
-    proc = subprocess.run([sys.executable, "-m", "stages.evaluate", "nope.pt", "out/X"], cwd=tmp_path, env=env,
+    proc = subprocess.run([sys.executable, "-m", "stages.evaluate", "--model", "nope.pt", "--data", "data/prepared/dataset.npz",
+                           "--out", "out/X"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "nope.pt" in proc.stderr and not (tmp_path / "out/X").exists()

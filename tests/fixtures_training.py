@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.device_data import DeviceSplit
+from pipeline.dataset.device_data import DeviceSplit
 from pipeline.models import build_model
 
-TINY_SPEC = {"width": 0.03125, "se_reduction": 1}
+TINY_SPEC = {"family": "resemotenet", "width": 0.03125, "se_reduction": 1}
 INPUT_SIZE = 16
 
 
 def tiny_model():
-    return build_model(TINY_SPEC)
+    return build_model(TINY_SPEC, 7)
 
 
 def random_split(n: int, seed: int, size: int = INPUT_SIZE) -> DeviceSplit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.models import ModelSpec, build_model, count_parameters, load_model, save_model
+from pipeline.models import build_model, count_parameters, load_model, save_model
 
 PAPER_PARAMS = {
     "teacher": ({"width": 1.0, "se_reduction": 16}, 80_238_599),
@@ -19,13 +19,13 @@ PAPER_PARAMS = {
 def test_parameter_counts_match_the_paper(name):
     spec, expected = PAPER_PARAMS[name]
     with torch.device("meta"):  # no memory or init time for 80M parameters
-        model = build_model(spec)
+        model = build_model(spec, 7)
     assert count_parameters(model) == expected
 
 
 @pytest.mark.parametrize("size", [16, 48, 64])
 def test_forward_gives_one_logit_per_class(size):
-    model = build_model({"width": 0.0625, "se_reduction": 1}).eval()
+    model = build_model({"width": 0.0625, "se_reduction": 1}, 7).eval()
     with torch.no_grad():
         out = model(torch.randn(3, 3, size, size))
     assert out.shape == (3, 7) and torch.isfinite(out).all()
@@ -64,7 +64,7 @@ def official_layout(num_classes: int = 7) -> dict[str, tuple[int, ...]]:
 
 def test_official_state_dict_loads_strictly():
     layout = official_layout()
-    model = build_model({"width": 1.0, "se_reduction": 16})
+    model = build_model({"width": 1.0, "se_reduction": 16}, 7)
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert ours == layout
     official = {k: (torch.full(shape, 0.5) if shape else torch.tensor(3)) for k, shape in layout.items()}
@@ -73,9 +73,27 @@ def test_official_state_dict_loads_strictly():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    model = build_model(ModelSpec(width=0.0625, se_reduction=1))
+    model = build_model({"family": "resemotenet", "width": 0.0625, "se_reduction": 1}, 8)
     save_model(tmp_path / "m.pt", model, name="tiny", input_size=16)
-    loaded, meta = load_model(tmp_path / "m.pt")
-    assert meta == {"name": "tiny", "input_size": 16}
+    loaded, meta = load_model(tmp_path / "m.pt")  # rebuilt from the checkpoint alone, 8-way head included
+    assert meta == {"name": "tiny", "input_size": 16} and loaded.fc4.out_features == 8
     for key, value in model.state_dict().items():
         assert torch.equal(value, loaded.state_dict()[key])
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"family": "resnet99"}, r"models.x: unknown family 'resnet99'; known: .*resemotenet"),
+    ({"family": "resemotenet", "widht": 0.5}, r"models.x: unknown key 'widht' for family resemotenet; allowed: width, se_reduction"),
+    ({"width": -1}, r"models.x: width must be in \(0, 4\]"),
+])
+def test_bad_model_spec_names_the_key(spec, message):
+    with pytest.raises(ValueError, match=message):
+        build_model(spec, 7, where="models.x")
+
+
+def test_too_small_input_names_train_input_size():
+    from pipeline.models import check_input_size
+
+    check_input_size({"width": 0.0625, "se_reduction": 1}, 7, 8, "models.tiny")  # the smallest that works
+    with pytest.raises(ValueError, match=r"train.input_size 7 is too small for models.tiny"):
+        check_input_size({"width": 0.0625, "se_reduction": 1}, 7, 7, "models.tiny")

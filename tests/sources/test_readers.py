@@ -5,10 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.constants import CLASS_NAMES, SPLIT_CODE
-from pipeline.readers import decode_pixels, read_fer2013, read_ferplus, read_rafdb, read_source, scan_pixels
-from tests.data_fixtures import (FERPLUS_HEADER, SHARED_DATA, fer_image, fer_rows, pixels_text, rafdb_entries,
+from pipeline.core.constants import SPLIT_CODE
+from pipeline.sources.fer2013 import CLASS_NAMES
+from pipeline.sources import fer2013, ferplus, rafdb
+from pipeline.sources.common import decode_pixels, read_csv_table, scan_pixels
+from pipeline.sources.registry import get_source
+from tests.fixtures_data import (FERPLUS_HEADER, SHARED_DATA, fer_image, fer_rows, pixels_text, rafdb_entries,
                                  write_fer_csv, write_rafdb)
+
+
+OPTIONS = {"rafdb_val_fraction": 0.1, "rafdb_val_seed": 0}
+
+
+def read_source(name, raw_dir, **options):
+    source = get_source(name)
+    return source.read(source.files(raw_dir), {**OPTIONS, **options})
+
+
+def read_ferplus(fer_path, votes_path):
+    return ferplus.read_tables(fer_path, votes_path, read_csv_table(fer_path), read_csv_table(votes_path))
 
 
 @pytest.mark.parametrize("name", ["fer2013.csv", "fer2013.csv.gz"])
@@ -21,15 +36,17 @@ def test_fer2013_reader_maps_usage_labels_and_pixels(tmp_path, name):
     assert list(data.labels) == [int(r[0]) for r in rows]
     assert list(data.split) == [SPLIT_CODE[s] for s in ("train",) * 7 + ("val",) * 7 + ("test",) * 7]
     np.testing.assert_array_equal(data.images[8], fer_image(101))
-    assert list(loaded.rows) == list(range(1, 22))
+    assert list(loaded.lines) == list(range(2, 23))  # file lines: the header is line 1
+    assert data.class_names == CLASS_NAMES
 
 
 def test_fer2013_reader_names_file_and_row_of_bad_pixels(tmp_path):
     rows = fer_rows(3)
-    rows[4] = (rows[4][0], rows[4][1] + " 7", rows[4][2])  # 2305 values in data row 5
+    rows[4] = (rows[4][0], rows[4][1] + " 7", rows[4][2])  # 2305 values on file line 6
+    rows[7] = (rows[7][0], "-1" + rows[7][1][rows[7][1].index(" "):], rows[7][2])  # a negative pixel on line 9
     path = write_fer_csv(tmp_path / "fer2013.csv", rows)
-    with pytest.raises(ValueError, match=r"fer2013\.csv.*row 5 \(2305 values"):
-        read_fer2013(path)
+    with pytest.raises(ValueError, match=r"fer2013\.csv.*line 6: 2305 values, expected 2304, line 9: value -1 outside 0..255"):
+        fer2013.read_table(path)
 
 
 def test_pixel_scan_flags_each_kind_of_bad_row():
@@ -39,8 +56,10 @@ def test_pixel_scan_flags_each_kind_of_bad_row():
     assert list(scan.n_tokens[:2]) == [2304, 2305]
     assert list(scan.non_numeric) == [False, False, True, False, False]
     assert scan.max_value[3] == 256 and scan.n_tokens[4] == 0
-    with pytest.raises(ValueError, match=r"x\.csv.*row 12"):
-        decode_pixels(np.array([good, "1 2 x"], dtype=object), np.array([11, 12]), "x.csv")
+    negative = scan_pixels(["-1 " + good[2:], "3 -"])
+    assert list(negative.non_numeric) == [False, True] and negative.min_value[0] == -1  # a sign, not a bad token
+    with pytest.raises(ValueError, match=r"x\.csv.*line 12: non-numeric token 'x'"):
+        decode_pixels(np.array([good, "1 2 x"], dtype=object), np.array([11, 12]), "x.csv", 48)
 
 
 def test_ferplus_majority_vote_and_dropped_counts(tmp_path):
@@ -62,21 +81,21 @@ def test_ferplus_majority_vote_and_dropped_counts(tmp_path):
     loaded = read_ferplus(tmp_path / "fer2013.csv", tmp_path / "fer2013new.csv")
     names = [CLASS_NAMES[i] for i in loaded.data.labels]
     assert names == ["happy", "angry", "disgust", "surprise", "sad"]
-    assert list(loaded.rows) == [1, 6, 7, 8, 9]
+    assert list(loaded.lines) == [2, 7, 8, 9, 10]
     assert loaded.dropped == {"unknown": 1, "not_face": 1, "tie": 1, "contempt": 1}
-    np.testing.assert_array_equal(loaded.data.images[1], fer_image(102))  # row 6 = PublicTest #2
+    np.testing.assert_array_equal(loaded.data.images[1], fer_image(102))  # line 7 = PublicTest #2
 
 
 def test_ferplus_rejects_misaligned_files(tmp_path):
     write_fer_csv(tmp_path / "fer2013.csv", fer_rows(2))
     (tmp_path / "fer2013new.csv").write_text(FERPLUS_HEADER + "\nTraining,a.png,10,0,0,0,0,0,0,0,0,0\n")
-    with pytest.raises(ValueError, match="fer2013new.csv has 1 data rows"):
+    with pytest.raises(ValueError, match="fer2013new.csv has 1 data lines"):
         read_source("ferplus", tmp_path)
 
 
 def test_rafdb_reader_maps_labels_and_takes_stratified_val(tmp_path):
     root = write_rafdb(tmp_path / "rafdb", rafdb_entries(n_train_per_class=10, n_test_per_class=1))
-    loaded = read_rafdb(root, val_fraction=0.1, seed=0)
+    loaded = rafdb.read(root, val_fraction=0.1, seed=0)
     data = loaded.data
     assert data.images.shape == (77, 100, 100, 3)
     # RAF-DB 1..7 = surprise, fear, disgust, happiness, sadness, anger, neutral
@@ -85,20 +104,20 @@ def test_rafdb_reader_maps_labels_and_takes_stratified_val(tmp_path):
     assert all(n == 1 for n in counts["val"].values())  # 10% of 10 per class, stratified
     assert all(n == 9 for n in counts["train"].values()) and all(n == 1 for n in counts["test"].values())
     assert abs(int(data.images[0, 50, 50, 0]) - 20) <= 3  # label-1 image has red = 20 (JPEG, so approximately)
-    again = read_rafdb(root, val_fraction=0.1, seed=0)
+    again = rafdb.read(root, val_fraction=0.1, seed=0)
     np.testing.assert_array_equal(again.data.split, data.split)
-    assert not np.array_equal(read_rafdb(root, val_fraction=0.1, seed=1).data.split, data.split)
+    assert not np.array_equal(rafdb.read(root, val_fraction=0.1, seed=1).data.split, data.split)
 
 
 def test_rafdb_reader_names_missing_image(tmp_path):
     root = write_rafdb(tmp_path / "rafdb", rafdb_entries(3, 1))
     (root / "Image" / "aligned" / "train_00002_aligned.jpg").unlink()
     with pytest.raises(ValueError, match=r"train_00002_aligned\.jpg: image missing.*line 2"):
-        read_rafdb(root, val_fraction=0.34)
+        rafdb.read(root, val_fraction=0.34)
 
 
 def test_unknown_source_and_missing_file(tmp_path):
-    with pytest.raises(ValueError, match="unknown data.source"):
+    with pytest.raises(ValueError, match="data.source 'affectnet' is not a known source; known: fer2013, ferplus"):
         read_source("affectnet", tmp_path)
     with pytest.raises(FileNotFoundError, match="fer2013.csv"):
         read_source("fer2013", tmp_path)
@@ -106,7 +125,7 @@ def test_unknown_source_and_missing_file(tmp_path):
 
 @pytest.mark.skipif(not (SHARED_DATA / "fer2013.csv.gz").exists(), reason="../shared/data/fer2013.csv.gz absent")
 def test_real_fer2013_counts():
-    data = read_fer2013(SHARED_DATA / "fer2013.csv.gz").data
+    data = fer2013.read_table(SHARED_DATA / "fer2013.csv.gz").data
     counts = data.counts()
     assert counts["train"] == {"angry": 3995, "disgust": 436, "fear": 4097, "happy": 7215, "sad": 4830,
                                "surprise": 3171, "neutral": 4965}

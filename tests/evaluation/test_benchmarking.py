@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.benchmarking import BenchmarkSettings, benchmark_model, flops_per_image
+from pipeline.evaluation.benchmarking import BenchmarkSettings, benchmark_model, flops_per_image
 from pipeline.models import build_model, count_parameters
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO_ROOT as REPO
 TINY = {"width": 0.03125, "se_reduction": 1}
 
 
@@ -30,7 +30,7 @@ def test_benchmark_tiny_model_every_field():
     settings = BenchmarkSettings(latency_runs=5, warmup_runs=1, throughput_batch=4, throughput_runs=1,
                                  onnx=True, input_sizes=(16, 24), primary_input_size=24)
     report = benchmark_model("tiny", TINY, "cpu", settings)
-    params = count_parameters(build_model(TINY))
+    params = count_parameters(build_model(TINY, 7))
     assert report["params"] == params
     assert report["size_mib_fp32"] == pytest.approx(params * 4 / 2**20)
     assert report["file_size_mib"] > report["size_mib_fp32"]  # weights plus buffers and pickle framing
@@ -53,22 +53,24 @@ def test_benchmark_tiny_model_every_field():
 
 
 def test_flops_scale_with_width():
-    narrow = flops_per_image(build_model(TINY).eval(), 16)
-    wide = flops_per_image(build_model({"width": 0.0625, "se_reduction": 1}).eval(), 16)
+    narrow = flops_per_image(build_model(TINY, 7).eval(), 16)
+    wide = flops_per_image(build_model({"width": 0.0625, "se_reduction": 1}, 7).eval(), 16)
     assert 2 * narrow < wide  # conv FLOPs grow ~quadratically with the channel width
 
 
 def test_benchmark_stage_writes_json(tmp_path):
-    params = {"models": {"tiny": TINY}, "train": {"input_size": 16, "device": "cpu"},
-              "benchmark": {"input_sizes": [20], "primary_input_size": 20, "latency_runs": 3, "warmup_runs": 1,
-                            "throughput_batch": 2, "throughput_runs": 1, "onnx": False}}
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["models"]["tiny"] = TINY
+    params["train"].update(input_size=16, device="cpu")
+    params["benchmark"].update(input_sizes=[20], primary_input_size=20, latency_runs=3, warmup_runs=1,
+                               throughput_batch=2, throughput_runs=1, onnx=False)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "tiny"], cwd=tmp_path, env=env,
+    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "tiny", "--out", "reports/benchmark/tiny.json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "reports/benchmark/tiny.json").read_text())
     assert report["input_size"] == 20 and set(report["by_input_size"]) == {"16", "20"} and "onnx" not in report
-    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "huge"], cwd=tmp_path, env=env,
+    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "huge", "--out", "reports/benchmark/huge.json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "'huge'" in proc.stderr

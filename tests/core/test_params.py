@@ -1,0 +1,72 @@
+"""The strict params policy: every key known, every value typed and in range, errors that name the key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from pipeline.core.params import ParamsError, check_params, load_params
+from pipeline.core.profiles import apply_profile
+from tests.helpers import REPO_ROOT
+
+DEFAULT = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+
+
+def edited(edit) -> dict:
+    params = copy.deepcopy(DEFAULT)
+    edit(params)
+    return params
+
+
+def test_the_default_params_and_every_profile_pass(tmp_path):
+    check_params(DEFAULT)
+    for profile in sorted((REPO_ROOT / "profiles").glob("*.yaml")):
+        target = tmp_path / f"{profile.stem}.yaml"
+        target.write_text((REPO_ROOT / "params.yaml").read_text())
+        apply_profile(profile, target)
+        load_params(target)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p["train"].update(batch_szie=16),
+     r"unknown key 'batch_szie' in section 'train'; allowed: input_size, batch_size, lr"),
+    (lambda p: p["train"].update(epochs=0), r"unknown key 'epochs' in section 'train'"),
+    (lambda p: p.update(trian={}), r"unknown key 'trian' in the top level; allowed: data, synthetic"),
+    (lambda p: p["train"].pop("lr"), r"section 'train' is missing key 'lr'"),
+    (lambda p: p["train"].update(input_size=7), r"train.input_size must be an integer >= 8 and <= 1024, got 7"),
+    (lambda p: p["train"].update(lr=0), r"train.lr must be a number > 0, got 0"),
+    (lambda p: p["train"].update(bf16="yes"), r"train.bf16 must be true or false, got 'yes'"),
+    (lambda p: p["train"].update(device="gpu"), r"train.device must be one of auto, cpu, cuda"),
+    (lambda p: p["teacher"].update(epochs=0), r"teacher.epochs must be an integer >= 1, got 0"),
+    (lambda p: p.update(seeds=[]), r"seeds must be a list of an integer >= 0 with at least 1 entry"),
+    (lambda p: p.update(seeds=[0, 0]), r"seeds lists an entry twice"),
+    (lambda p: p["distill"]["runs"]["E1"].update(student="student_z"),
+     r"distill.runs.E1.student names model 'student_z', which is not in models"),
+    (lambda p: p["distill"]["runs"]["E1"].update(T=3), r"unknown key 'T' in section 'distill.runs.E1'; allowed: student, loss"),
+    (lambda p: p["data"].update(rafdb_val_fraction=1.0), r"data.rafdb_val_fraction must be a number > 0 and < 1"),
+    (lambda p: p["benchmark"].update(latency_rums=3), r"unknown key 'latency_rums' in section 'benchmark'"),
+])
+def test_each_bad_value_is_named(edit, message):
+    with pytest.raises(ParamsError, match=message):
+        check_params(edited(edit))
+
+
+def test_load_params_names_the_file_for_bad_yaml(tmp_path):
+    (tmp_path / "params.yaml").write_text("train: [unclosed\n")
+    with pytest.raises(ParamsError, match="params.yaml: not valid YAML"):
+        load_params(tmp_path / "params.yaml")
+    with pytest.raises(FileNotFoundError, match="run stages from the repository root"):
+        load_params(tmp_path / "missing.yaml")
+
+
+def test_a_profile_with_a_misspelt_key_leaves_params_untouched(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text((REPO_ROOT / "params.yaml").read_text())
+    before = params.read_bytes()
+    profile = tmp_path / "bad.yaml"
+    profile.write_text("train:\n  lerning_rate: 0.1\n")
+    with pytest.raises(ParamsError, match=r"bad.yaml: .*unknown key 'lerning_rate' in section 'train'.*left unchanged"):
+        apply_profile(profile, params)
+    assert params.read_bytes() == before
