@@ -128,8 +128,8 @@ def index_markdown(tables: dict[str, Table], has_fig: bool, summary_rel: str | N
     lines += ["", "Fig. 4 (confusion matrices): " + (f"[../figures/{FIG4_NAME}](../figures/{FIG4_NAME})" if has_fig
                                                      else "not produced: no run evaluated"), "",
               f"Paper values: `pipeline/reporting/paper.py`, copied from the full text of {paper.PAPER}, each with "
-              f"its table and row. \"{paper.NOT_FOUND}\" marks a value the paper does not print; \"-\" a cell "
-              "the paper prints as \"-\" or a model with no counterpart.", ""]
+              f"its table and row. A paper cell reading n/a is a value the paper does not print; \"-\" a cell "
+              "the paper prints as \"-\", or a model with no counterpart.", ""]
     return "\n".join(lines)
 
 
