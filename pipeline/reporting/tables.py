@@ -356,6 +356,13 @@ def _setting(ours: Any, printed: Any, fmt: str) -> str:
     return text if printed is None or float(ours) == float(printed) else f"{text} (paper {format(printed, fmt)})"
 
 
+def _our_label(run: str, model: str | None) -> str:
+    """A row label in the paper's style for a run the paper does not have (baselines, extra runs)."""
+    arch = paper.TABLE_II.get(model or "")
+    name = f"Student Model {arch.label[-2]}" if arch and model != "teacher" else (model or "?")
+    return f"Baseline: {name} (CE, no teacher)" if run.startswith("baseline_") else f"{run}: {name}"
+
+
 def table_iv(inputs: ReportInputs) -> Table:
     """Test accuracy and loss per run, in the paper's FER2013 and RAF-DB blocks; our extra runs last."""
     comparable = inputs.real_data
@@ -375,8 +382,7 @@ def table_iv(inputs: ReportInputs) -> Table:
             acc_ref = ref.accuracy if ref else paper.Ref(None, f"{paper.PAPER}: no such run")
             loss_ref = ref.loss if ref else acc_ref
             gap = _diff(None if ours is None else ours.acc, acc_ref)
-            label = ref.label if ref else (f"{run} ({ours.model}, CE only)" if run.startswith("baseline_")
-                                           else f"{run} ({ours.model})")
+            label = ref.label if ref else _our_label(run, ours.model)
             absent = NOT_RUN if mine else NONE
             acc_text = (cells.mean_std(ours.acc, ours.acc_std, seeds=ours.seeds) if ours and ours.acc is not None
                         else absent)
