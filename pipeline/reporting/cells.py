@@ -41,7 +41,9 @@ def ref(value: Ref, digits: int = 2) -> str:
         return NONE
     if not value.found:
         return NOT_FOUND
-    return count(value.value) if isinstance(value.value, int) else num(value.value, digits)
+    if isinstance(value.value, int):
+        return count(value.value)
+    return num(value.value, digits if value.digits is None else value.digits)
 
 
 def delta(value: Any, digits: int = 2) -> str:

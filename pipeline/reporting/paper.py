@@ -25,18 +25,26 @@ PAPER_DEVICE = "NVIDIA Tesla P100 (Kaggle)"  # Sec. III-D; batch size and memory
 
 @dataclass(frozen=True)
 class Ref:
-    """One printed number and where it is printed (``value`` None: not printed; ``dash``: printed "-")."""
+    """One printed number and where it is printed (``value`` None: not printed; ``dash``: printed "-").
+
+    ``digits``: the decimals the paper prints where they differ from the tables' usual two
+    (losses such as 0.056 and 0.7590, Table VI's 81.4), so a cell shows the number as printed.
+    """
 
     value: float | None
     source: str = "not printed"
     dash: bool = False
+    digits: int | None = None
 
     @property
     def found(self) -> bool:
         return self.value is not None
 
 
-def _t(table: str, row: str, value: float | None) -> Ref:
+def _t(table: str, row: str, value: float | str | None) -> Ref:
+    """A printed value; give it as a string ("0.7590") to keep the decimals the paper prints."""
+    if isinstance(value, str):
+        return Ref(float(value), f"{PAPER}, Table {table}, {row}", digits=len(value.partition(".")[2]))
     return Ref(value, f"{PAPER}, Table {table}, {row}")
 
 
@@ -147,25 +155,445 @@ class PaperRun:
     loss: Ref
 
 
-def _table4(dataset: str, run: str, label: str, student: str, T, alpha, acc: float, loss: float) -> PaperRun:
+def _table4(dataset: str, run: str, label: str, student: str, T, alpha, acc: float, loss: str) -> PaperRun:
+    row = f"{dataset}, {label}"
+    return PaperRun(run, label, student, T, alpha, _t("IV", row, acc), _t("IV", row, loss))
+
+
+# Sec. III-D; batch size and memory method not stated
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One printed number and where it is printed (``value`` None: not printed; ``dash``: printed "-").
+
+    ``digits``: the decimals the paper prints where they differ from the tables' usual two
+    (losses such as 0.056 and 0.7590, Table VI's 81.4), so a cell shows the number as printed.
+    """
+
+    value: float | None
+    source: str = "not printed"
+    dash: bool = False
+    digits: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.value is not None
+
+
+def _t(table: str, row: str, value: float | str | None) -> Ref:
+    """A printed value; give it as a string ("0.7590") to keep the decimals the paper prints."""
+    if isinstance(value, str):
+        return Ref(float(value), f"{PAPER}, Table {table}, {row}", digits=len(value.partition(".")[2]))
+    return Ref(value, f"{PAPER}, Table {table}, {row}")
+
+
+def _absent(table: str, row: str) -> Ref:
+    return Ref(None, f"{PAPER}, Table {table}, {row}: not printed")
+
+
+def _dash(table: str, row: str) -> Ref:
+    return Ref(None, f"{PAPER}, Table {table}, {row}: printed '-'", dash=True)
+
+
+# --- Table I: model size (MB = 10^6 bytes) and parameters of other FER models -----------------
+@dataclass(frozen=True)
+class SizedModel:
+    name: str
+    size_mb: Ref
+    params: Ref
+    ours: str | None = None  # our model that is this one (params.yaml `models` name)
+
+
+def _table1(name: str, size_mb: float, params: int, ours: str | None = None) -> SizedModel:
+    return SizedModel(name, _t("I", name, size_mb), _t("I", name, params), ours)
+
+
+TABLE_I: tuple[SizedModel, ...] = (
+    _table1("POSTER++ [5]", 233.27, 58_316_594),
+    _table1("QCS [6]", 331.50, 82_874_119),
+    _table1("FMAE [7]", 1217.31, 304_326_632),
+    _table1("Segmentation VGG-19 [8]", 676.88, 169_220_807),
+    _table1("EmoNeXt [9]", 122.26, 30_564_331),
+    _table1("Ensemble ResMaskingNet [10]", 85.15, 21_288_263),
+    _table1("ResEmoteNet [11]", 320.95, 80_238_599, ours="teacher"),
+)
+
+
+# --- Table II: channels per layer and total parameters ----------------------------------------
+@dataclass(frozen=True)
+class Architecture:
+    label: str
+    cnn: tuple[int, int, int]   # output channels of the three convs
+    se: int                     # SE block channels
+    rb: tuple[int, int, int]    # input channels of the three residual blocks
+    params: Ref
+
+
+def _table2(label: str, cnn: tuple, se: int, rb: tuple, params: int) -> Architecture:
+    return Architecture(label, cnn, se, rb, _t("II", label, params))
+
+
+TABLE_II: dict[str, Architecture] = {  # keys: params.yaml `models` names
+    "teacher": _table2("ResEmoteNet", (64, 128, 256), 256, (256, 512, 1024), 80_238_599),
+    "student_a": _table2("Student Model (A)", (32, 64, 128), 128, (128, 256, 512), 20_069_383),
+    "student_b": _table2("Student Model (B)", (16, 32, 64), 64, (64, 128, 256), 5_022_215),
+    "student_c": _table2("Student Model (C)", (8, 16, 32), 32, (32, 64, 128), 1_259_911),
+}
+TABLE_II_SOURCE = f"{PAPER}, Table II (header garbled by the extraction: CNN | SE | RB | total parameters)"
+
+# --- Table III: class counts as printed (row label -> counts per column) ----------------------
+TABLE_III_ROWS: tuple[str, ...] = ("happy", "surprise", "sad", "angry", "disgust", "fear", "neutral")
+TABLE_III: dict[str, dict[str, dict[str, Ref]]] = {
+    # FER2013 columns: Training Set, Public Test, Private Test; our splits train, val (PublicTest), test.
+    "FER2013": {
+        split: {c: _t("III", f"FER2013 {column}, row {c}", n) for c, n in zip(TABLE_III_ROWS, counts)}
+        for split, column, counts in (
+            ("train", "Training Set", (7215, 3171, 4830, 3995, 436, 4097, 4965)),
+            ("val", "Public Test", (653, 56, 895, 467, 415, 607, 496)),
+            ("test", "Private Test", (594, 55, 879, 491, 416, 626, 528)),
+        )
+    },
+    # RAF-DB columns: Training Set, Test Set (our rafdb source carves val out of train).
+    "RAF-DB": {
+        split: {c: _t("III", f"RAF-DB {column}, row {c}", n) for c, n in zip(TABLE_III_ROWS, counts)}
+        for split, column, counts in (
+            ("train", "Training Set", (4772, 1982, 2524, 705, 717, 281, 1290)),
+            ("test", "Test Set", (1185, 478, 680, 162, 160, 74, 329)),
+        )
+    },
+}
+TABLE_III_TOTALS: dict[str, dict[str, Ref]] = {
+    "FER2013": {"train": _t("III", "Total per set, FER2013 Training", 28709),
+                "val": _t("III", "Total per set, FER2013 Public Test", 3589),
+                "test": _t("III", "Total per set, FER2013 Private Test", 3589)},
+    "RAF-DB": {"train": _t("III", "Total per set, RAF-DB Training", 12271),
+               "test": _t("III", "Total per set, RAF-DB Test", 3068)},
+}
+
+# The real FER2013 counts (Kaggle fer2013.csv, Usage column): a fact about the data, used to flag
+# Table III's cells that disagree with it. val = PublicTest, test = PrivateTest.
+FER2013_REAL_SOURCE = "counted from the Kaggle fer2013.csv Usage column (shared/papers/README.md)"
+FER2013_REAL_COUNTS: dict[str, dict[str, int]] = {
+    "train": dict(zip(CLASS_NAMES, (3995, 436, 4097, 7215, 4830, 3171, 4965))),
+    "val": dict(zip(CLASS_NAMES, (467, 56, 496, 895, 653, 415, 607))),
+    "test": dict(zip(CLASS_NAMES, (491, 55, 528, 879, 594, 416, 626))),
+}
+
+# --- Table IV: T, alpha, test accuracy (%) and loss per run, per dataset ----------------------
+PAPER_DATASETS: tuple[str, ...] = ("FER2013", "RAF-DB")
+
+
+@dataclass(frozen=True)
+class PaperRun:
+    run: str            # our run id: teacher, E1..E6
+    label: str          # the paper's row label
+    student: str        # params.yaml `models` name
+    T: float | None
+    alpha: float | None
+    accuracy: Ref
+    loss: Ref
+
+
+def _table4(dataset: str, run: str, label: str, student: str, T, alpha, acc: float, loss: str) -> PaperRun:
+    row = f"{dataset}, {label}"
+    return PaperRun(run, label, student, T, alpha, _t("IV", row, acc), _t("IV", row, loss))
+
+
+# Sec. III-D; batch size and memory method not stated
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One printed number and where it is printed (``value`` None: not printed; ``dash``: printed "-").
+
+    ``digits``: the decimals the paper prints where they differ from the tables' usual two
+    (losses such as 0.056 and 0.7590, Table VI's 81.4), so a cell shows the number as printed.
+    """
+
+    value: float | None
+    source: str = "not printed"
+    dash: bool = False
+    digits: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.value is not None
+
+
+def _t(table: str, row: str, value: float | str | None) -> Ref:
+    """A printed value; give it as a string ("0.7590") to keep the decimals the paper prints."""
+    if isinstance(value, str):
+        return Ref(float(value), f"{PAPER}, Table {table}, {row}", digits=len(value.partition(".")[2]))
+    return Ref(value, f"{PAPER}, Table {table}, {row}")
+
+
+def _absent(table: str, row: str) -> Ref:
+    return Ref(None, f"{PAPER}, Table {table}, {row}: not printed")
+
+
+def _dash(table: str, row: str) -> Ref:
+    return Ref(None, f"{PAPER}, Table {table}, {row}: printed '-'", dash=True)
+
+
+# --- Table I: model size (MB = 10^6 bytes) and parameters of other FER models -----------------
+@dataclass(frozen=True)
+class SizedModel:
+    name: str
+    size_mb: Ref
+    params: Ref
+    ours: str | None = None  # our model that is this one (params.yaml `models` name)
+
+
+def _table1(name: str, size_mb: float, params: int, ours: str | None = None) -> SizedModel:
+    return SizedModel(name, _t("I", name, size_mb), _t("I", name, params), ours)
+
+
+TABLE_I: tuple[SizedModel, ...] = (
+    _table1("POSTER++ [5]", 233.27, 58_316_594),
+    _table1("QCS [6]", 331.50, 82_874_119),
+    _table1("FMAE [7]", 1217.31, 304_326_632),
+    _table1("Segmentation VGG-19 [8]", 676.88, 169_220_807),
+    _table1("EmoNeXt [9]", 122.26, 30_564_331),
+    _table1("Ensemble ResMaskingNet [10]", 85.15, 21_288_263),
+    _table1("ResEmoteNet [11]", 320.95, 80_238_599, ours="teacher"),
+)
+
+
+# --- Table II: channels per layer and total parameters ----------------------------------------
+@dataclass(frozen=True)
+class Architecture:
+    label: str
+    cnn: tuple[int, int, int]   # output channels of the three convs
+    se: int                     # SE block channels
+    rb: tuple[int, int, int]    # input channels of the three residual blocks
+    params: Ref
+
+
+def _table2(label: str, cnn: tuple, se: int, rb: tuple, params: int) -> Architecture:
+    return Architecture(label, cnn, se, rb, _t("II", label, params))
+
+
+TABLE_II: dict[str, Architecture] = {  # keys: params.yaml `models` names
+    "teacher": _table2("ResEmoteNet", (64, 128, 256), 256, (256, 512, 1024), 80_238_599),
+    "student_a": _table2("Student Model (A)", (32, 64, 128), 128, (128, 256, 512), 20_069_383),
+    "student_b": _table2("Student Model (B)", (16, 32, 64), 64, (64, 128, 256), 5_022_215),
+    "student_c": _table2("Student Model (C)", (8, 16, 32), 32, (32, 64, 128), 1_259_911),
+}
+TABLE_II_SOURCE = f"{PAPER}, Table II (header garbled by the extraction: CNN | SE | RB | total parameters)"
+
+# --- Table III: class counts as printed (row label -> counts per column) ----------------------
+TABLE_III_ROWS: tuple[str, ...] = ("happy", "surprise", "sad", "angry", "disgust", "fear", "neutral")
+TABLE_III: dict[str, dict[str, dict[str, Ref]]] = {
+    # FER2013 columns: Training Set, Public Test, Private Test; our splits train, val (PublicTest), test.
+    "FER2013": {
+        split: {c: _t("III", f"FER2013 {column}, row {c}", n) for c, n in zip(TABLE_III_ROWS, counts)}
+        for split, column, counts in (
+            ("train", "Training Set", (7215, 3171, 4830, 3995, 436, 4097, 4965)),
+            ("val", "Public Test", (653, 56, 895, 467, 415, 607, 496)),
+            ("test", "Private Test", (594, 55, 879, 491, 416, 626, 528)),
+        )
+    },
+    # RAF-DB columns: Training Set, Test Set (our rafdb source carves val out of train).
+    "RAF-DB": {
+        split: {c: _t("III", f"RAF-DB {column}, row {c}", n) for c, n in zip(TABLE_III_ROWS, counts)}
+        for split, column, counts in (
+            ("train", "Training Set", (4772, 1982, 2524, 705, 717, 281, 1290)),
+            ("test", "Test Set", (1185, 478, 680, 162, 160, 74, 329)),
+        )
+    },
+}
+TABLE_III_TOTALS: dict[str, dict[str, Ref]] = {
+    "FER2013": {"train": _t("III", "Total per set, FER2013 Training", 28709),
+                "val": _t("III", "Total per set, FER2013 Public Test", 3589),
+                "test": _t("III", "Total per set, FER2013 Private Test", 3589)},
+    "RAF-DB": {"train": _t("III", "Total per set, RAF-DB Training", 12271),
+               "test": _t("III", "Total per set, RAF-DB Test", 3068)},
+}
+
+# The real FER2013 counts (Kaggle fer2013.csv, Usage column): a fact about the data, used to flag
+# Table III's cells that disagree with it. val = PublicTest, test = PrivateTest.
+FER2013_REAL_SOURCE = "counted from the Kaggle fer2013.csv Usage column (shared/papers/README.md)"
+FER2013_REAL_COUNTS: dict[str, dict[str, int]] = {
+    "train": dict(zip(CLASS_NAMES, (3995, 436, 4097, 7215, 4830, 3171, 4965))),
+    "val": dict(zip(CLASS_NAMES, (467, 56, 496, 895, 653, 415, 607))),
+    "test": dict(zip(CLASS_NAMES, (491, 55, 528, 879, 594, 416, 626))),
+}
+
+# --- Table IV: T, alpha, test accuracy (%) and loss per run, per dataset ----------------------
+PAPER_DATASETS: tuple[str, ...] = ("FER2013", "RAF-DB")
+
+
+@dataclass(frozen=True)
+class PaperRun:
+    run: str            # our run id: teacher, E1..E6
+    label: str          # the paper's row label
+    student: str        # params.yaml `models` name
+    T: float | None
+    alpha: float | None
+    accuracy: Ref
+    loss: Ref
+
+
+def _table4(dataset: str, run: str, label: str, student: str, T, alpha, acc: float, loss: str) -> PaperRun:
+    row = f"{dataset}, {label}"
+    return PaperRun(run, label, student, T, alpha, _t("IV", row, acc), _t("IV", row, loss))
+
+
+# Sec. III-D; batch size and memory method not stated
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One printed number and where it is printed (``value`` None: not printed; ``dash``: printed "-").
+
+    ``digits``: the decimals the paper prints where they differ from the tables' usual two
+    (losses such as 0.056 and 0.7590, Table VI's 81.4), so a cell shows the number as printed.
+    """
+
+    value: float | None
+    source: str = "not printed"
+    dash: bool = False
+    digits: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.value is not None
+
+
+def _t(table: str, row: str, value: float | str | None) -> Ref:
+    """A printed value; give it as a string ("0.7590") to keep the decimals the paper prints."""
+    if isinstance(value, str):
+        return Ref(float(value), f"{PAPER}, Table {table}, {row}", digits=len(value.partition(".")[2]))
+    return Ref(value, f"{PAPER}, Table {table}, {row}")
+
+
+def _absent(table: str, row: str) -> Ref:
+    return Ref(None, f"{PAPER}, Table {table}, {row}: not printed")
+
+
+def _dash(table: str, row: str) -> Ref:
+    return Ref(None, f"{PAPER}, Table {table}, {row}: printed '-'", dash=True)
+
+
+# --- Table I: model size (MB = 10^6 bytes) and parameters of other FER models -----------------
+@dataclass(frozen=True)
+class SizedModel:
+    name: str
+    size_mb: Ref
+    params: Ref
+    ours: str | None = None  # our model that is this one (params.yaml `models` name)
+
+
+def _table1(name: str, size_mb: float, params: int, ours: str | None = None) -> SizedModel:
+    return SizedModel(name, _t("I", name, size_mb), _t("I", name, params), ours)
+
+
+TABLE_I: tuple[SizedModel, ...] = (
+    _table1("POSTER++ [5]", 233.27, 58_316_594),
+    _table1("QCS [6]", 331.50, 82_874_119),
+    _table1("FMAE [7]", 1217.31, 304_326_632),
+    _table1("Segmentation VGG-19 [8]", 676.88, 169_220_807),
+    _table1("EmoNeXt [9]", 122.26, 30_564_331),
+    _table1("Ensemble ResMaskingNet [10]", 85.15, 21_288_263),
+    _table1("ResEmoteNet [11]", 320.95, 80_238_599, ours="teacher"),
+)
+
+
+# --- Table II: channels per layer and total parameters ----------------------------------------
+@dataclass(frozen=True)
+class Architecture:
+    label: str
+    cnn: tuple[int, int, int]   # output channels of the three convs
+    se: int                     # SE block channels
+    rb: tuple[int, int, int]    # input channels of the three residual blocks
+    params: Ref
+
+
+def _table2(label: str, cnn: tuple, se: int, rb: tuple, params: int) -> Architecture:
+    return Architecture(label, cnn, se, rb, _t("II", label, params))
+
+
+TABLE_II: dict[str, Architecture] = {  # keys: params.yaml `models` names
+    "teacher": _table2("ResEmoteNet", (64, 128, 256), 256, (256, 512, 1024), 80_238_599),
+    "student_a": _table2("Student Model (A)", (32, 64, 128), 128, (128, 256, 512), 20_069_383),
+    "student_b": _table2("Student Model (B)", (16, 32, 64), 64, (64, 128, 256), 5_022_215),
+    "student_c": _table2("Student Model (C)", (8, 16, 32), 32, (32, 64, 128), 1_259_911),
+}
+TABLE_II_SOURCE = f"{PAPER}, Table II (header garbled by the extraction: CNN | SE | RB | total parameters)"
+
+# --- Table III: class counts as printed (row label -> counts per column) ----------------------
+TABLE_III_ROWS: tuple[str, ...] = ("happy", "surprise", "sad", "angry", "disgust", "fear", "neutral")
+TABLE_III: dict[str, dict[str, dict[str, Ref]]] = {
+    # FER2013 columns: Training Set, Public Test, Private Test; our splits train, val (PublicTest), test.
+    "FER2013": {
+        split: {c: _t("III", f"FER2013 {column}, row {c}", n) for c, n in zip(TABLE_III_ROWS, counts)}
+        for split, column, counts in (
+            ("train", "Training Set", (7215, 3171, 4830, 3995, 436, 4097, 4965)),
+            ("val", "Public Test", (653, 56, 895, 467, 415, 607, 496)),
+            ("test", "Private Test", (594, 55, 879, 491, 416, 626, 528)),
+        )
+    },
+    # RAF-DB columns: Training Set, Test Set (our rafdb source carves val out of train).
+    "RAF-DB": {
+        split: {c: _t("III", f"RAF-DB {column}, row {c}", n) for c, n in zip(TABLE_III_ROWS, counts)}
+        for split, column, counts in (
+            ("train", "Training Set", (4772, 1982, 2524, 705, 717, 281, 1290)),
+            ("test", "Test Set", (1185, 478, 680, 162, 160, 74, 329)),
+        )
+    },
+}
+TABLE_III_TOTALS: dict[str, dict[str, Ref]] = {
+    "FER2013": {"train": _t("III", "Total per set, FER2013 Training", 28709),
+                "val": _t("III", "Total per set, FER2013 Public Test", 3589),
+                "test": _t("III", "Total per set, FER2013 Private Test", 3589)},
+    "RAF-DB": {"train": _t("III", "Total per set, RAF-DB Training", 12271),
+               "test": _t("III", "Total per set, RAF-DB Test", 3068)},
+}
+
+# The real FER2013 counts (Kaggle fer2013.csv, Usage column): a fact about the data, used to flag
+# Table III's cells that disagree with it. val = PublicTest, test = PrivateTest.
+FER2013_REAL_SOURCE = "counted from the Kaggle fer2013.csv Usage column (shared/papers/README.md)"
+FER2013_REAL_COUNTS: dict[str, dict[str, int]] = {
+    "train": dict(zip(CLASS_NAMES, (3995, 436, 4097, 7215, 4830, 3171, 4965))),
+    "val": dict(zip(CLASS_NAMES, (467, 56, 496, 895, 653, 415, 607))),
+    "test": dict(zip(CLASS_NAMES, (491, 55, 528, 879, 594, 416, 626))),
+}
+
+# --- Table IV: T, alpha, test accuracy (%) and loss per run, per dataset ----------------------
+PAPER_DATASETS: tuple[str, ...] = ("FER2013", "RAF-DB")
+
+
+@dataclass(frozen=True)
+class PaperRun:
+    run: str            # our run id: teacher, E1..E6
+    label: str          # the paper's row label
+    student: str        # params.yaml `models` name
+    T: float | None
+    alpha: float | None
+    accuracy: Ref
+    loss: Ref
+
+
+def _table4(dataset: str, run: str, label: str, student: str, T, alpha, acc: float, loss: str) -> PaperRun:
     row = f"{dataset}, {label}"
     return PaperRun(run, label, student, T, alpha, _t("IV", row, acc), _t("IV", row, loss))
 
 
 TABLE_IV: dict[str, tuple[PaperRun, ...]] = {
     "FER2013": (
-        _table4("FER2013", "teacher", "Teacher Model (ResEmoteNet)", "teacher", None, None, 79.79, 0.056),
-        _table4("FER2013", "E1", "E1: Student Model A", "student_a", 3, 0.20, 76.42, 0.7590),
-        _table4("FER2013", "E2", "E2: Student Model A", "student_a", 3, 0.15, 76.17, 0.0755),
-        _table4("FER2013", "E3", "E3: Student Model B", "student_b", 3, 0.20, 68.75, 0.0970),
-        _table4("FER2013", "E4", "E4: Student Model B", "student_b", 3, 0.15, 70.20, 0.9659),
-        _table4("FER2013", "E5", "E5: Student Model B", "student_b", 3, 0.10, 69.56, 0.0934),
-        _table4("FER2013", "E6", "E6: Student Model C", "student_c", 3, 0.20, 58.58, 0.1202),
+        _table4("FER2013", "teacher", "Teacher Model (ResEmoteNet)", "teacher", None, None, 79.79, "0.056"),
+        _table4("FER2013", "E1", "E1: Student Model A", "student_a", 3, 0.20, 76.42, "0.7590"),
+        _table4("FER2013", "E2", "E2: Student Model A", "student_a", 3, 0.15, 76.17, "0.0755"),
+        _table4("FER2013", "E3", "E3: Student Model B", "student_b", 3, 0.20, 68.75, "0.0970"),
+        _table4("FER2013", "E4", "E4: Student Model B", "student_b", 3, 0.15, 70.20, "0.9659"),
+        _table4("FER2013", "E5", "E5: Student Model B", "student_b", 3, 0.10, 69.56, "0.0934"),
+        _table4("FER2013", "E6", "E6: Student Model C", "student_c", 3, 0.20, 58.58, "0.1202"),
     ),
     "RAF-DB": (
-        _table4("RAF-DB", "teacher", "Teacher Model (ResEmoteNet)", "teacher", None, None, 94.76, 0.1802),
-        _table4("RAF-DB", "E1", "E1: Student Model A", "student_a", 3, 0.20, 85.00, 0.5213),
-        _table4("RAF-DB", "E4", "E4: Student Model B", "student_b", 3, 0.15, 82.45, 0.6225),
+        _table4("RAF-DB", "teacher", "Teacher Model (ResEmoteNet)", "teacher", None, None, 94.76, "0.1802"),
+        _table4("RAF-DB", "E1", "E1: Student Model A", "student_a", 3, 0.20, 85.00, "0.5213"),
+        _table4("RAF-DB", "E4", "E4: Student Model B", "student_b", 3, 0.15, 82.45, "0.6225"),
     ),
 }
 # Sec. III-D: batch 16, 80 epochs, SGD lr 1e-3, x0.1 on plateau; T=3; the input size is not stated.
@@ -209,8 +637,8 @@ def _table6(method: str, fer2013, rafdb, params, ours: str | None = None) -> Lit
 
 
 TABLE_VI: tuple[LiteratureRow, ...] = (
-    _table6("C MT PSR [18]", None, 81.4, None),  # printed "81.4 (a)": a footnote mark the text never explains
-    _table6("C MT VGGFACE [18]", None, 84.8, None),
+    _table6("C MT PSR [18]", None, "81.4", None),  # printed "81.4 (a)": a footnote mark the text never explains
+    _table6("C MT VGGFACE [18]", None, "84.8", None),
     _table6("POSTER++ [5]", None, 92.21, 58_316_594),
     _table6("QCS [6]", None, 93.02, 82_874_119),
     _table6("FMAE [7]", None, 93.09, 304_326_632),

@@ -20,7 +20,7 @@ def run_lines(inputs: ReportInputs) -> list[str]:
     commit = info.get("commit") or ("the commit that holds this file "
                                     "(`git log -1 --format=%H -- <this file>`)")
     lines = [f"- Data: {data_words(inputs)}.",
-             f"- Profile: {info.get('profile', 'params.yaml as committed beside this file')}.",
+             f"- Profile: {info.get('profile', 'params.yaml (the default profile) of the commit below')}.",
              f"- Schedule: {schedule_words(inputs)}.",
              f"- Seeds: {', '.join(map(str, inputs.seeds))}.",
              f"- Device: training {', '.join(devices(inputs)) or 'n/a'}; benchmarks {', '.join(bench) or 'n/a'}. "

@@ -45,9 +45,10 @@ def test_every_table_i_and_iv_row_is_printed(text):
     for rows in paper.TABLE_IV.values():
         for row in rows:
             if row.run != "teacher":
-                _line(text, row.label, f"{row.alpha:.2f}", f"{row.accuracy.value:.2f}")
+                _line(text, row.label, f"{row.alpha:.2f}", f"{row.accuracy.value:.2f}",
+                      f"{row.loss.value:.{row.loss.digits}f}")
     table4 = text[text.index("TABLE IV.\tTHE EXPERIMENTAL RESULTS"):]
-    fer, raf = (re.search(rf"Teacher Model\t-\t-\t{r[0].accuracy.value:.2f}\t{r[0].loss.value:g}", table4)
+    fer, raf = (re.search(rf"Teacher Model\t-\t-\t{r[0].accuracy.value:.2f}\t{r[0].loss.value:.{r[0].loss.digits}f}", table4)
                 for r in (paper.TABLE_IV["FER2013"], paper.TABLE_IV["RAF-DB"]))
     assert fer and raf and fer.start() < table4.index("\nRAF-DB\t") < raf.start()
 
