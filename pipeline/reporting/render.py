@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from pipeline.reporting.tables import TABLE_TITLES, ReportInputs, Table, build_t
 
 FIG4_NAME = "fig4_confusion.png"
 MARKDOWN_FILES = {name: f"{name}.md" for name in TABLE_TITLES}  # e.g. table4_accuracy.md
+NOTES_WIDTH = 120  # the notes paragraph, wrapped for reading the raw file
 
 
 def _read_json(path: Path) -> dict | None:
@@ -114,7 +116,8 @@ def table_markdown(table: Table) -> str:
         if section.title:
             lines += [f"## {section.title}", ""]
         lines += [cells.markdown(section.header, section.rows, section.right), ""]
-    lines += [f"Notes: {' '.join(table.notes)}", ""] if table.notes else []
+    lines += [textwrap.fill(f"Notes: {' '.join(table.notes)}", NOTES_WIDTH, break_on_hyphens=False), ""] \
+        if table.notes else []
     return "\n".join(lines)
 
 

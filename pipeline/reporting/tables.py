@@ -340,7 +340,7 @@ def table_iii(inputs: ReportInputs) -> Table:
     if flagged:
         notes.append("✗ (class): the paper's cell differs from the real FER2013 count "
                      f"({paper.FER2013_REAL_SOURCE}) and equals the real count of (class): the Public/Private "
-                     "Test columns sit on the wrong rows. Their totals (3,589) are right.")
+                     f"Test columns sit on the wrong rows. Their totals ({paper.TABLE_III_TOTALS['FER2013']['test'].value:,}) are right.")
     return Table("table3_class_counts", TABLE_TITLES["table3_class_counts"], pd.DataFrame(frame_rows),
                  sections, notes)
 
@@ -354,6 +354,10 @@ def _setting(ours: Any, printed: Any, fmt: str) -> str:
         return format(printed, fmt)
     text = format(float(ours), fmt)
     return text if printed is None or float(ours) == float(printed) else f"{text} (paper {format(printed, fmt)})"
+
+
+def _printed(dataset: str, run: str) -> str:
+    return cells.ref(next(r.accuracy for r in paper.TABLE_IV[dataset] if r.run == run))
 
 
 def _our_label(run: str, model: str | None) -> str:
@@ -410,9 +414,11 @@ def table_iv(inputs: ReportInputs) -> Table:
     notes = [f"Ours: {data_words(inputs)}; {schedule_words(inputs)}; seed(s) {', '.join(map(str, seeds))}"
              + (" (accuracy: mean ± std)" if len(seeds) > 1 else "") + f"; device: {', '.join(devices(inputs)) or 'n/a'}.",
              "Accuracy: test split (FER2013 PrivateTest). Loss: our class-weighted test cross-entropy; the paper's "
-             "loss column mixes scales (0.7590, 0.9659 beside 0.0755 ... 0.1202), so it gets no Δ.",
-             "FER2013 E1: compared with Tables IV/V's 76.42 (the abstract, text and Table VI say 76.33). RAF-DB: the "
-             "tables' 85.00 / 82.45 (the text says 84.21 / 81.41). Macro-F1 and ECE are in the CSV."]
+             "loss column mixes scales (E1 and E4 on another scale than the other runs), so it gets no Δ.",
+             f"FER2013 E1: compared with Tables IV/V's {_printed('FER2013', 'E1')} (the abstract, text and Table VI "
+             f"say {paper.TEXT_E1_FER2013.value:.2f}). RAF-DB: the tables' {_printed('RAF-DB', 'E1')} / "
+             f"{_printed('RAF-DB', 'E4')} (the text says {paper.TEXT_RAFDB['E1'].value:.2f} / "
+             f"{paper.TEXT_RAFDB['E4'].value:.2f}). Macro-F1 and ECE are in the CSV."]
     if not comparable:
         notes.insert(1, "No Δ: our numbers come from generated data and a short schedule, so a difference from "
                         "the paper's measures nothing; they only show that the pipeline runs end to end.")
@@ -494,7 +500,8 @@ def table_v(inputs: ReportInputs) -> Table:
              f"{'/'.join(sizes) or '?'} px; latency = median of batch-1 forwards (p90 and onnxruntime in the CSV). "
              f"Paper: {paper.PAPER_DEVICE}; batch size and input size not stated.",
              f"Memory, ours: {'; '.join(methods) or 'n/a'}. Memory, paper: \"Memory Usage (MB)\", method not stated "
-             "(10,102.94 MB for the teacher on FER2013 but 838.19 MB on RAF-DB suggests it includes more than the model).",
+             f"(the teacher's {cells.ref(paper.TABLE_V['FER2013']['memory_mb']['teacher'])} MB on FER2013 but "
+             f"{cells.ref(paper.TABLE_V['RAF-DB']['memory_mb']['teacher'])} MB on RAF-DB suggests more than the model).",
              "Size = params x 4 / 2^20 (MiB; the paper's Table V \"MB\" is this unit). No Δ for memory and latency: "
              "different hardware and method. Accuracy as Table V prints it (= Table IV)."]
     return Table("table5_efficiency", TABLE_TITLES["table5_efficiency"],
@@ -529,8 +536,9 @@ def table_vi(inputs: ReportInputs) -> Table:
                            "source": lit.fer2013.source.split(":")[0]})
     notes = [f"Ours: {data_words(inputs)}, compared with the paper's {dataset} column"
              + ("" if comparable else " only where the data is the paper's (not here: no Δ)") + ".",
-             "\"-\" as printed by the paper (no value). C MT PSR's 81.4 carries a footnote mark \"(a)\" that the "
-             "paper does not explain. Student A (E1) reads 76.33 here, 76.42 in Tables IV and V."]
+             "\"-\" as printed by the paper (no value). C MT PSR's and C MT VGGFACE's RAF-DB values carry a footnote "
+             f"mark \"(a)\" that the paper does not explain. Student A (E1) reads {paper.TEXT_E1_FER2013.value:.2f} here, "
+             f"{_printed('FER2013', 'E1')} in Tables IV and V."]
     return Table("table6_literature", TABLE_TITLES["table6_literature"], pd.DataFrame(frame_rows),
                  [Section(None, header, rows)], notes)
 
