@@ -160,14 +160,19 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
     cols = min(3, len(frames))
     rows = math.ceil(len(frames) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.6 * rows), squeeze=False)
+    # seaborn draws the whole figure once per heatmap: hide the other panels meanwhile (linear, not quadratic).
+    for ax in axes.flat:
+        ax.set_visible(False)
     for ax, (run, model) in zip(axes.flat, frames):
         metrics = inputs.evaluation.get(run, {})
         acc = metrics.get("test_acc")
         title = f"{run} ({model})" + (f" - {100 * acc:.2f}%" if acc is not None else "")
         class_names = metrics.get("class_names") or (inputs.validation or {}).get("class_names") or paper.CLASS_NAMES
+        ax.set_visible(True)
         plot_confusion(ax, inputs.confusion[run], title, class_names, cbar=False)
-    for ax in list(axes.flat)[len(frames):]:
-        ax.axis("off")
+        ax.set_visible(False)
+    for ax in list(axes.flat)[:len(frames)]:
+        ax.set_visible(True)
     fig.suptitle(f"Fig. 4 - confusion matrices on the test split (data: {inputs.data_source})")
     fig.tight_layout()
     with atomic_path(path, suffix=".png") as tmp:
