@@ -121,14 +121,14 @@ def table_markdown(table: Table) -> str:
     return "\n".join(lines)
 
 
-def index_markdown(tables: dict[str, Table], has_fig: bool, summary_rel: str | None) -> str:
+def index_markdown(tables: dict[str, Table], fig_rel: str | None, summary_rel: str | None) -> str:
     """The tables' folder README: a link per table, Fig. 4, and where the values come from."""
     lines = ["# Tables I-VI: ours beside the paper's", ""]
     if summary_rel:
         lines += [f"The verdicts are in [the reproduction summary]({summary_rel}).", ""]
     lines += ["| table | Markdown | CSV |", "|---|---|---|"]
     lines += [f"| {t.title} | [{n}.md]({n}.md) | [{n}.csv]({n}.csv) |" for n, t in tables.items()]
-    lines += ["", "Fig. 4 (confusion matrices): " + (f"[../figures/{FIG4_NAME}](../figures/{FIG4_NAME})" if has_fig
+    lines += ["", "Fig. 4 (confusion matrices): " + (f"[{fig_rel}]({fig_rel})" if fig_rel
                                                      else "not produced: no run evaluated"), "",
               f"Paper values: `pipeline/reporting/paper.py`, copied from the full text of {paper.PAPER}, each with "
               f"its table and row. A paper cell reading n/a is a value the paper does not print; \"-\" a cell "
@@ -197,7 +197,8 @@ def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_di
         tables_rel = Path(os.path.relpath(tables_dir, summary_path.parent)).as_posix()
         summary_rel = Path(os.path.relpath(summary_path, tables_dir)).as_posix()
         write_text(summary_path, summary_markdown(inputs, tables_rel, missing_inputs(inputs)))
-    write_text(tables_dir / "README.md", index_markdown(tables, has_fig, summary_rel))
+    fig_rel = Path(os.path.relpath(figures_dir / FIG4_NAME, tables_dir)).as_posix() if has_fig else None
+    write_text(tables_dir / "README.md", index_markdown(tables, fig_rel, summary_rel))
     return tables
 
 
