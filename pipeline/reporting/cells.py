@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from pipeline.reporting.paper import NOT_FOUND, Ref
+from pipeline.reporting.paper import Ref, fmt_ref
 
 NOT_RUN = "not run"
 NONE = "-"  # no counterpart (e.g. our size of a model we do not have)
@@ -39,11 +39,9 @@ def ref(value: Ref, digits: int = 2) -> str:
     """A paper value as printed: number, "-" where the paper prints "-", or the not-found marker."""
     if value.dash:
         return NONE
-    if not value.found:
-        return NOT_FOUND
     if isinstance(value.value, int):
         return count(value.value)
-    return num(value.value, digits if value.digits is None else value.digits)
+    return fmt_ref(value, digits if value.digits is None else value.digits)
 
 
 def delta(value: Any, digits: int = 2) -> str:
