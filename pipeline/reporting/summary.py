@@ -41,7 +41,8 @@ def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: 
     found = claims(inputs)
     rows = [[c.claim, c.paper, c.ours, c.verdict, c.why] for c in found]
     lines = ["# Reproduction summary: Mini-ResEmoteNet (arXiv:2501.18538)", "",
-             f"Every number the paper prints, beside ours: [the tables]({tables_rel}/README.md). This page: what was run, "
+             f"Every number the paper prints, beside ours: [the tables]({tables_rel}/README.md). "
+             "This page: what was run, "
              "then each headline claim with our number and a verdict.", "", "## What was run", "",
              *run_lines(inputs), "", "## Claims", "",
              f"Verdicts: **{REPRODUCED}** = within ±{TOLERANCE_PP} pp of the paper (or within {SPREAD_FACTOR:g} x our "

@@ -340,7 +340,8 @@ def table_iii(inputs: ReportInputs) -> Table:
     if flagged:
         notes.append("✗ (class): the paper's cell differs from the real FER2013 count "
                      f"({paper.FER2013_REAL_SOURCE}) and equals the real count of (class): the Public/Private "
-                     f"Test columns sit on the wrong rows. Their totals ({paper.TABLE_III_TOTALS['FER2013']['test'].value:,}) are right.")
+                     "Test columns sit on the wrong rows. Their totals "
+                     f"({paper.TABLE_III_TOTALS['FER2013']['test'].value:,}) are right.")
     return Table("table3_class_counts", TABLE_TITLES["table3_class_counts"], pd.DataFrame(frame_rows),
                  sections, notes)
 
@@ -412,7 +413,8 @@ def table_iv(inputs: ReportInputs) -> Table:
                                "data_source": inputs.data_source if mine else None, "source": acc_ref.source})
     seeds = inputs.seeds
     notes = [f"Ours: {data_words(inputs)}; {schedule_words(inputs)}; seed(s) {', '.join(map(str, seeds))}"
-             + (" (accuracy: mean ± std)" if len(seeds) > 1 else "") + f"; device: {', '.join(devices(inputs)) or 'n/a'}.",
+             + (" (accuracy: mean ± std)" if len(seeds) > 1 else "")
+             + f"; device: {', '.join(devices(inputs)) or 'n/a'}.",
              "Accuracy: test split (FER2013 PrivateTest). Loss: our class-weighted test cross-entropy; the paper's "
              "loss column mixes scales (E1 and E4 on another scale than the other runs), so it gets no Δ.",
              f"FER2013 E1: compared with Tables IV/V's {_printed('FER2013', 'E1')} (the abstract, text and Table VI "
@@ -490,7 +492,8 @@ def table_v(inputs: ReportInputs) -> Table:
         sections.append(Section(f"{other}: the paper's values (this run's data is not {other})",
                                 ["model", "acc %", "memory MB", "ms"],
                                 [[label, cells.ref(printed("accuracy", run, other)),
-                                  cells.ref(printed("memory_mb", run, other)), cells.ref(printed("latency_ms", run, other))]
+                                  cells.ref(printed("memory_mb", run, other)),
+                                  cells.ref(printed("latency_ms", run, other))]
                                  for run, label in TABLE_V_RUNS.items()]))
     bench_devices = sorted({str(b.get("device")) for b in inputs.benchmarks.values() if b.get("device")})
     runtimes = sorted({f"torch {b['torch_version']}" for b in inputs.benchmarks.values() if b.get("torch_version")})
@@ -501,7 +504,8 @@ def table_v(inputs: ReportInputs) -> Table:
              f"Paper: {paper.PAPER_DEVICE}; batch size and input size not stated.",
              f"Memory, ours: {'; '.join(methods) or 'n/a'}. Memory, paper: \"Memory Usage (MB)\", method not stated "
              f"(the teacher's {cells.ref(paper.TABLE_V['FER2013']['memory_mb']['teacher'])} MB on FER2013 but "
-             f"{cells.ref(paper.TABLE_V['RAF-DB']['memory_mb']['teacher'])} MB on RAF-DB suggests more than the model).",
+             f"{cells.ref(paper.TABLE_V['RAF-DB']['memory_mb']['teacher'])} MB on RAF-DB suggests more than the "
+             "model).",
              "Size = params x 4 / 2^20 (MiB; the paper's Table V \"MB\" is this unit). No Δ for memory and latency: "
              "different hardware and method. Accuracy as Table V prints it (= Table IV)."]
     return Table("table5_efficiency", TABLE_TITLES["table5_efficiency"],
@@ -537,7 +541,8 @@ def table_vi(inputs: ReportInputs) -> Table:
     notes = [f"Ours: {data_words(inputs)}, compared with the paper's {dataset} column"
              + ("" if comparable else " only where the data is the paper's (not here: no Δ)") + ".",
              "\"-\" as printed by the paper (no value). C MT PSR's and C MT VGGFACE's RAF-DB values carry a footnote "
-             f"mark \"(a)\" that the paper does not explain. Student A (E1) reads {paper.TEXT_E1_FER2013.value:.2f} here, "
+             "mark \"(a)\" that the paper does not explain. Student A (E1) reads "
+             f"{paper.TEXT_E1_FER2013.value:.2f} here, "
              f"{_printed('FER2013', 'E1')} in Tables IV and V."]
     return Table("table6_literature", TABLE_TITLES["table6_literature"], pd.DataFrame(frame_rows),
                  [Section(None, header, rows)], notes)
