@@ -188,22 +188,19 @@ def devices(inputs: ReportInputs) -> list[str]:
 # --- Table I ----------------------------------------------------------------------------------
 def table_i(inputs: ReportInputs) -> Table:
     """Table I's seven FER models, plus our teacher and students, sizes in MB (10^6 B) and MiB."""
-    records = []
-    students = [name for name in paper.TABLE_II if name != "teacher"]
-    for row in paper.TABLE_I:
-        records.append((row.name, row.size_mb, row.params, row.ours, None))
-    for name in students:
-        arch = paper.TABLE_II[name]
-        size_mib = next((paper.TABLE_V_SIZE[r] for r in paper.TABLE_V_SIZE if paper_student(r) == name), None)
-        records.append((f"{arch.label} (Tables II, V)", paper.Ref(None, f"{paper.PAPER}: Table I has no students"),
-                        arch.params, name, size_mib or paper.Ref(None, f"{paper.PAPER}, Table V: not printed")))
+    not_in_v = paper.Ref(None, f"{paper.PAPER}, Table V: not printed")
+    records = [(row.name, row.size_mb, row.params, row.ours,
+                paper.TABLE_V_SIZE["teacher"] if row.ours == "teacher" else None) for row in paper.TABLE_I]
+    for name, arch in paper.TABLE_II.items():
+        if name != "teacher":
+            size_mib = next((ref for run, ref in paper.TABLE_V_SIZE.items() if paper_student(run) == name), not_in_v)
+            records.append((f"{arch.label} (Tables II, V)", paper.Ref(None, f"{paper.PAPER}: Table I has no students"),
+                            arch.params, name, size_mib))
     rows, frame_rows = [], []
     for label, size_mb, params, ours_name, size_mib in records:
         ours_p = our_params(inputs, ours_name) if ours_name in inputs.models else None
         ours_mb = None if ours_p is None else ours_p * 4 / 1e6
         ours_mib = None if ours_p is None else ours_p * 4 / 2**20
-        if ours_name == "teacher":
-            size_mib = paper.TABLE_V_SIZE["teacher"]
         frame_rows.append({"model": label, "ours_model": ours_name, "paper_size_mb": _nan(size_mb.value),
                            "size_mb": _nan(ours_mb), "delta_size_mb": _diff(ours_mb, size_mb),
                            "paper_params": _nan(params.value), "params": _nan(ours_p),
@@ -211,8 +208,7 @@ def table_i(inputs: ReportInputs) -> Table:
                            "paper_size_mib": _nan(size_mib.value if size_mib else None), "size_mib": _nan(ours_mib),
                            "source": params.source})
         absent = NONE if ours_name is None else NOT_RUN
-        rows.append([label, cells.ref(size_mb) if ours_name != "teacher" or size_mb.found else NONE,
-                     cells.num(ours_mb, absent=absent), cells.delta(_diff(ours_mb, size_mb)),
+        rows.append([label, cells.ref(size_mb), cells.num(ours_mb, absent=absent), cells.delta(_diff(ours_mb, size_mb)),
                      cells.ref(params), cells.count(ours_p, absent=absent), cells.count_delta(_diff(ours_p, params)),
                      cells.ref(size_mib) if size_mib else NONE, cells.num(ours_mib, absent=absent)])
     header = ["model", "MB paper", "MB ours", "Δ MB", "params paper", "params ours", "Δ params",
