@@ -411,7 +411,8 @@ def table_iv(inputs: ReportInputs) -> Table:
     notes = [f"Ours: {data_words(inputs)}; {schedule_words(inputs)}; seed(s) {', '.join(map(str, seeds))}"
              + (" (accuracy: mean ± std)" if len(seeds) > 1 else "")
              + f"; device: {', '.join(devices(inputs)) or 'n/a'}.",
-             "Accuracy: test split (FER2013 PrivateTest). Loss: our class-weighted test cross-entropy; the paper's "
+             "Accuracy: test split" + (" (FER2013 PrivateTest)" if inputs.paper_dataset == "FER2013" else "")
+             + ". Loss: our plain (unweighted) test cross-entropy; the paper's "
              "loss column mixes scales (E1 and E4 on another scale than the other runs), so it gets no Δ.",
              f"FER2013 E1: compared with Tables IV/V's {_printed('FER2013', 'E1')} (the abstract, text and Table VI "
              f"say {paper.TEXT_E1_FER2013.value:.2f}). RAF-DB: the tables' {_printed('RAF-DB', 'E1')} / "
