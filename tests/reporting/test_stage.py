@@ -21,3 +21,10 @@ def test_report_stage_writes_the_summary_page():
             assert "${paths.summary}" not in declared and "reports" not in declared, name
     for key in ("teacher.epochs", "student.epochs", "train.input_size"):
         assert key in stage["params"]
+
+
+def test_readme_shows_the_default_runs_table_iv_as_written():
+    table = (REPO / "reports" / "tables" / "table4_accuracy.md").read_text().split("\n", 2)[2].strip()
+    readme = (REPO / "README.md").read_text()
+    assert table in readme, ("README's 'Table IV, default run' differs from reports/tables/table4_accuracy.md: "
+                             "paste the file's table and notes (everything below its title) into README")
