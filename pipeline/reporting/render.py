@@ -214,15 +214,3 @@ def run_folder_paths(run_dir: str | os.PathLike) -> dict[str, Path]:
             "models": run_dir / "models", "eval": run_dir / "eval", "benchmarks": run_dir / "benchmark",
             "run_info": run_dir / "run.json", "tables": run_dir / "tables", "figures": run_dir / "figures",
             "summary": run_dir / "README.md"}
-
-
-def render_markdown_tables(tables_dir: str | os.PathLike = "reports/tables") -> dict[str, str]:
-    """The written Markdown of every table by name (for the Prefect flow's artifacts)."""
-    tables_dir = Path(tables_dir)
-    out = {}
-    for name, filename in MARKDOWN_FILES.items():
-        path = tables_dir / filename
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found: run the report stage first (`dvc repro report`)")
-        out[name] = path.read_text()
-    return out
