@@ -1,32 +1,48 @@
-"""DVC stage report: the paper's tables (reports/tables/*.md + *.csv, README.md index) and Fig. 4.
+"""DVC stage report: Tables I-VI (Markdown + CSV, index), Fig. 4 and the one-page reproduction summary.
 
     python -m stages.report --validation reports/validation.json --models models --eval reports/eval \
-        --benchmarks reports/benchmark --tables reports/tables --figures reports/figures
+        --benchmarks reports/benchmark --tables reports/tables --figures reports/figures \
+        --summary reports/README.md
+
+A committed run folder (params.yaml, validation.json, eval/, benchmark/, optional models/ and
+run.json) is rendered in place with ``python -m stages.report --run-folder reports/examples/<run>``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from pipeline.core.params import load_params
+from pipeline.core.params import PARAMS_FILE, load_params
 from pipeline.core.stage import run_stage, stage_parser
-from pipeline.reporting.render import collect_inputs, missing_inputs, write_report
+from pipeline.reporting.render import collect_inputs, missing_inputs, run_folder_paths, write_report
 
 log = logging.getLogger("report")
+FLAGS = (("--validation", "validation report (.json)"), ("--models", "folder of training runs"),
+         ("--eval", "folder of evaluations"), ("--benchmarks", "folder of benchmark reports"),
+         ("--tables", "output folder for the tables"), ("--figures", "output folder for Fig. 4"),
+         ("--summary", "output file for the reproduction summary (.md)"))
 
 
 def main(argv=None) -> None:
     parser = stage_parser(__doc__)
-    for flag, what in (("--validation", "validation report (.json)"), ("--models", "folder of training runs"),
-                       ("--eval", "folder of evaluations"), ("--benchmarks", "folder of benchmark reports"),
-                       ("--tables", "output folder for the tables"), ("--figures", "output folder for Fig. 4")):
-        parser.add_argument(flag, required=True, help=what)
+    for flag, what in FLAGS:
+        parser.add_argument(flag, help=what)
+    parser.add_argument("--params", default=str(PARAMS_FILE), help="params file of the run (default params.yaml)")
+    parser.add_argument("--run-info", help="optional run.json: profile, commit, wall_time")
+    parser.add_argument("--run-folder", help="render a committed run folder in place (sets every path)")
     args = parser.parse_args(argv)
-    inputs = collect_inputs(load_params(), args.validation, args.models, args.eval, args.benchmarks)
-    tables = write_report(inputs, args.tables, args.figures)
+    paths = run_folder_paths(args.run_folder) if args.run_folder else {
+        "params": args.params, "run_info": args.run_info, **{f[2:]: getattr(args, f[2:]) for f, _ in FLAGS}}
+    absent = [f for f, _ in FLAGS if not paths.get(f[2:])]
+    if absent:
+        parser.error(f"missing {', '.join(absent)} (or give --run-folder)")
+    inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
+                            paths["benchmarks"], paths.get("run_info"))
+    tables = write_report(inputs, paths["tables"], paths["figures"], paths["summary"])
     for item in missing_inputs(inputs):
         log.warning("missing input: %s", item)
-    log.info("wrote %d tables to %s and Fig. 4 to %s", len(tables), args.tables, args.figures)
+    log.info("wrote %d tables to %s, Fig. 4 to %s, the summary to %s", len(tables), paths["tables"],
+             paths["figures"], paths["summary"])
 
 
 if __name__ == "__main__":

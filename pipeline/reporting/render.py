@@ -1,24 +1,28 @@
-"""Write the paper's tables (Markdown + CSV, with an index) and Fig. 4 from the pipeline's outputs.
+"""Write the report from a run's outputs: Tables I-VI (Markdown + CSV), their index, Fig. 4, the summary.
 
-Reads whatever exists: a run that was not trained or evaluated becomes a "not run" row, never a
-crash. Every table says which data source and device its numbers come from.
+Reads whatever exists: a run that was not trained or evaluated becomes a "not run" cell, never a
+crash. Works on the pipeline's own folders (the ``report`` stage) and on any committed run
+folder laid out the same way (:func:`run_folder_paths`, e.g. ``reports/examples/fer2013-cpu``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pipeline.core.atomic import atomic_path, write_text
-from pipeline.reporting import paper
-from pipeline.reporting.tables import NOT_RUN, TABLE_TITLES, ReportInputs, build_tables, display_frame, report_key, run_ids
+from pipeline.reporting import cells, paper
+from pipeline.reporting.summary import summary_markdown
+from pipeline.reporting.tables import TABLE_TITLES, ReportInputs, Table, build_tables, report_key, run_ids
 
 FIG4_NAME = "fig4_confusion.png"
 MARKDOWN_FILES = {name: f"{name}.md" for name in TABLE_TITLES}  # e.g. table4_accuracy.md
+NOTES_WIDTH = 120  # the notes paragraph, wrapped for reading the raw file
 
 
 def _read_json(path: Path) -> dict | None:
@@ -54,8 +58,17 @@ def _runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:
     return found
 
 
+def schedule_of(params: dict[str, Any]) -> dict[str, Any]:
+    """The training settings the notes and verdicts need (the paper's differ: see paper.PAPER_TRAINING)."""
+    train = params.get("train", {})
+    return {"teacher_epochs": params.get("teacher", {}).get("epochs"),
+            "student_epochs": params.get("student", {}).get("epochs"),
+            "input_size": train.get("input_size"), "batch_size": train.get("batch_size"), "lr": train.get("lr")}
+
+
 def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models_dir: str | os.PathLike,
-                   eval_dir: str | os.PathLike, benchmark_dir: str | os.PathLike) -> ReportInputs:
+                   eval_dir: str | os.PathLike, benchmark_dir: str | os.PathLike,
+                   run_info: str | os.PathLike | None = None) -> ReportInputs:
     """Read every report input that exists; runs are found by the kind/run their metrics carry."""
     inputs = ReportInputs(
         data_source=params["data"]["source"],
@@ -64,12 +77,14 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
         baseline_students=list(params["baseline"]["students"]),
         seeds=list(params["seeds"]),
         validation=_read_json(Path(validation)),
+        schedule=schedule_of(params),
+        run_info=(_read_json(Path(run_info)) or {}) if run_info else {},
     )
     wanted = {row["run"] for row in run_ids(inputs)}
-    for key, (_, metrics) in _runs_under(Path(models_dir)).items():
+    for key, (_, metrics) in (_runs_under(Path(models_dir)) if Path(models_dir).is_dir() else {}).items():
         if key in wanted:
             inputs.training[key] = metrics
-    for key, (folder, metrics) in _runs_under(Path(eval_dir)).items():
+    for key, (folder, metrics) in (_runs_under(Path(eval_dir)) if Path(eval_dir).is_dir() else {}).items():
         if key in wanted:
             inputs.evaluation[key] = metrics
             frame = _read_confusion(folder / "confusion.csv")
@@ -86,70 +101,38 @@ def missing_inputs(inputs: ReportInputs) -> list[str]:
     """Human-readable list of what the report could not find."""
     missing = []
     if inputs.validation is None:
-        missing.append("reports/validation.json (Table III has no 'ours' column)")
-    elif "class_counts" not in inputs.validation:
-        missing.append("reports/validation.json has no 'class_counts' key (Table III has no 'ours' column)")
+        missing.append("validation.json (Table III has no 'ours' column)")
     for row in run_ids(inputs):
-        if row["run"] not in inputs.training:
-            missing.append(f"training metrics of {row['run']}")
-        if row["run"] not in inputs.evaluation:
-            missing.append(f"reports/eval/{row['run']}/metrics.json")
-    missing += [f"reports/benchmark/{name}.json" for name in inputs.models if name not in inputs.benchmarks]
+        if row["run"] not in inputs.training and row["run"] not in inputs.evaluation:
+            missing.append(f"metrics of {row['run']} (neither training nor evaluation)")
+    missing += [f"benchmark of {name}" for name in inputs.models if name not in inputs.benchmarks]
     return missing
 
 
-def data_note(inputs: ReportInputs) -> str:
-    if inputs.real_data:
-        return (f"Our numbers: data.source = `{inputs.data_source}` (compared with the paper's "
-                f"{inputs.paper_dataset} values). Our training settings may differ from the paper's "
-                f"(T={paper.PAPER_TRAINING['T']}, SGD lr {paper.PAPER_TRAINING['lr']}, batch "
-                f"{paper.PAPER_TRAINING['batch_size']}, {paper.PAPER_TRAINING['epochs']} epochs, 64x64): see params.yaml.")
-    return (f"**Our numbers come from data.source = `{inputs.data_source}`, not the paper's data.** "
-            f"Deltas against the paper's {inputs.paper_dataset} values are printed for completeness but are "
-            "NOT meaningful: they compare different data (and a short default training schedule). They only "
-            "show that the pipeline runs end to end.")
+def table_markdown(table: Table) -> str:
+    """One table's Markdown file: title, its section(s) laid out like the paper's, the notes."""
+    lines = [f"# {table.title}", ""]
+    for section in table.sections:
+        if section.title:
+            lines += [f"## {section.title}", ""]
+        lines += [cells.markdown(section.header, section.rows, section.right), ""]
+    lines += [textwrap.fill(f"Notes: {' '.join(table.notes)}", NOTES_WIDTH, break_on_hyphens=False), ""] \
+        if table.notes else []
+    return "\n".join(lines)
 
 
-def to_markdown(frame: pd.DataFrame) -> str:
-    """GitHub Markdown of a display frame; cells are printed as given (no re-parsing of numbers)."""
-    return frame.to_markdown(index=False, disable_numparse=True)
-
-
-def _devices(table: pd.DataFrame) -> list[str]:
-    return [d for d in table["device"].dropna().unique().tolist() if d != NOT_RUN]
-
-
-def table_markdown(name: str, table: pd.DataFrame, inputs: ReportInputs) -> str:
-    """One table's Markdown file: title, data source and device, notes, the table(s)."""
-    lines = [f"# {TABLE_TITLES[name]}", "", data_note(inputs), ""]
-    if name == "table3_class_counts":
-        lines += [f"Paper counts: {inputs.paper_dataset} (the paper's Table III). `real_fer2013`: the real "
-                  f"FER2013 counts ({paper.KAGGLE_FER2013}; val = PublicTest, test = PrivateTest).",
-                  "", f"Note: {paper.PAPER_TEST_COUNTS_NOTE}", ""]
-    if name == "table4_accuracy":
-        devices = sorted({str(m.get("device")) for m in [*inputs.training.values(), *inputs.evaluation.values()]
-                          if m.get("device")})
-        lines += ["Accuracy in %, mean ± std over seeds where several were run; `delta_pp` = ours - paper "
-                  f"(percentage points) against the paper's {inputs.paper_dataset} value; `comparable` says whether "
-                  "that delta compares like with like. macro-F1 and ECE (15 bins) come from the test-set "
-                  "evaluation of the saved model.",
-                  f"Devices used: {', '.join(devices) if devices else 'n/a'}.", ""]
-    if name == "table6_literature":
-        lines += ["The paper's full Table VI was not retrievable; these are the literature values found, "
-                  "each with its source. Ours: the best of the corresponding runs.", ""]
-    if name == "table5_efficiency":
-        lines += ["Flat numbers at the input size in `input_size` (the paper's 64x64 by default; "
-                  "reports/benchmark/<model>.json also has the training input size). Size = params x 4 B / 2^20. "
-                  "Memory = peak increase during one batch-1 forward (method below). Latency = median "
-                  "(and p90) batch-1 forward. Paper memory/latency values were not retrievable "
-                  "(and were measured on other hardware).", ""]
-        methods = sorted({m for m in table["memory_method"].dropna().unique() if m})
-        lines += [f"Memory method: {m}" for m in methods] + [""]
-        for device in _devices(table) + ([NOT_RUN] if (table["device"] == NOT_RUN).any() else []):
-            part = table[table["device"] == device].drop(columns=["memory_method"]).dropna(axis=1, how="all")
-            lines += [f"## Device: {device}", "", to_markdown(display_frame(part)), ""]
-        return "\n".join(lines)
-    lines += [to_markdown(display_frame(table)), ""]
+def index_markdown(tables: dict[str, Table], fig_rel: str | None, summary_rel: str | None) -> str:
+    """The tables' folder README: a link per table, Fig. 4, and where the values come from."""
+    lines = ["# Tables I-VI: ours beside the paper's", ""]
+    if summary_rel:
+        lines += [f"The verdicts are in [the reproduction summary]({summary_rel}).", ""]
+    lines += ["| table | Markdown | CSV |", "|---|---|---|"]
+    lines += [f"| {t.title} | [{n}.md]({n}.md) | [{n}.csv]({n}.csv) |" for n, t in tables.items()]
+    lines += ["", "Fig. 4 (confusion matrices): " + (f"[{fig_rel}]({fig_rel})" if fig_rel
+                                                     else "not produced: no run evaluated"), "",
+              f"Paper values: `pipeline/reporting/paper.py`, copied from the full text of {paper.PAPER}, each with "
+              f"its table and row. A paper cell reading n/a is a value the paper does not print; \"-\" a cell "
+              "the paper prints as \"-\", or a model with no counterpart.", ""]
     return "\n".join(lines)
 
 
@@ -177,14 +160,19 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
     cols = min(3, len(frames))
     rows = math.ceil(len(frames) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.6 * rows), squeeze=False)
+    # seaborn draws the whole figure once per heatmap: hide the other panels meanwhile (linear, not quadratic).
+    for ax in axes.flat:
+        ax.set_visible(False)
     for ax, (run, model) in zip(axes.flat, frames):
         metrics = inputs.evaluation.get(run, {})
         acc = metrics.get("test_acc")
         title = f"{run} ({model})" + (f" - {100 * acc:.2f}%" if acc is not None else "")
         class_names = metrics.get("class_names") or (inputs.validation or {}).get("class_names") or paper.CLASS_NAMES
+        ax.set_visible(True)
         plot_confusion(ax, inputs.confusion[run], title, class_names, cbar=False)
-    for ax in list(axes.flat)[len(frames):]:
-        ax.axis("off")
+        ax.set_visible(False)
+    for ax in list(axes.flat)[:len(frames)]:
+        ax.set_visible(True)
     fig.suptitle(f"Fig. 4 - confusion matrices on the test split (data: {inputs.data_source})")
     fig.tight_layout()
     with atomic_path(path, suffix=".png") as tmp:
@@ -193,44 +181,36 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
     return True
 
 
-def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_dir: str | os.PathLike) -> dict[str, pd.DataFrame]:
-    """Every table as CSV + Markdown, the README index, and Fig. 4; returns the tables."""
+def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_dir: str | os.PathLike,
+                 summary_path: str | os.PathLike | None = None) -> dict[str, Table]:
+    """Every table as CSV + Markdown, the tables' index, Fig. 4 and the summary page; returns the tables."""
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     tables = build_tables(inputs)
     for name, table in tables.items():
         with atomic_path(tables_dir / f"{name}.csv", suffix=".csv") as tmp:
-            table.to_csv(tmp, index=False)
-        write_text(tables_dir / MARKDOWN_FILES[name], table_markdown(name, table, inputs))
+            table.frame.to_csv(tmp, index=False)
+        write_text(tables_dir / MARKDOWN_FILES[name], table_markdown(table))
     has_fig = figure_confusion_grid(figures_dir / FIG4_NAME, inputs)
-    write_text(tables_dir / "README.md", index_markdown(inputs, tables, has_fig))
+    summary_rel = None
+    if summary_path is not None:
+        summary_path = Path(summary_path)
+        tables_rel = Path(os.path.relpath(tables_dir, summary_path.parent)).as_posix()
+        summary_rel = Path(os.path.relpath(summary_path, tables_dir)).as_posix()
+        write_text(summary_path, summary_markdown(inputs, tables_rel, missing_inputs(inputs)))
+    fig_rel = Path(os.path.relpath(figures_dir / FIG4_NAME, tables_dir)).as_posix() if has_fig else None
+    write_text(tables_dir / "README.md", index_markdown(tables, fig_rel, summary_rel))
     return tables
 
 
-def index_markdown(inputs: ReportInputs, tables: dict[str, pd.DataFrame], has_fig: bool) -> str:
-    devices = sorted({d for d in _devices(tables["table5_efficiency"])} |
-                     {str(m["device"]) for m in inputs.evaluation.values() if m.get("device")})
-    lines = ["# Report: Mini-ResEmoteNet reproduction, ours beside the papers'", "", data_note(inputs), "",
-             f"Devices: {', '.join(devices) if devices else 'n/a'}.", "", "| table | Markdown | CSV |", "|---|---|---|"]
-    lines += [f"| {TABLE_TITLES[n]} | [{n}.md]({n}.md) | [{n}.csv]({n}.csv) |" for n in tables]
-    lines += ["", f"Fig. 4 (confusion matrices): "
-              + (f"[../figures/{FIG4_NAME}](../figures/{FIG4_NAME})" if has_fig else "not produced: no run evaluated"), ""]
-    missing = missing_inputs(inputs)
-    lines += ["## Missing inputs (rows say \"not run\")", ""] + ([f"- {m}" for m in missing] or ["- none"]) + [""]
-    lines += ["## Reference sources", "", "Values not found in a retrievable source print as "
-              f"\"{paper.NOT_FOUND}\"; nothing is estimated.", ""]
-    sources = sorted({paper.MINI_RESEMOTENET_ABSTRACT, paper.MINI_RESEMOTENET_PROJECT, paper.PWC_LISTING,
-                      paper.RESEMOTENET_ABSTRACT, paper.EMOXNET_ABSTRACT, paper.EMONEXT_SOURCE, paper.KAGGLE_FER2013})
-    lines += [f"- {s}" for s in sources] + [""]
-    return "\n".join(lines)
+def run_folder_paths(run_dir: str | os.PathLike) -> dict[str, Path]:
+    """The inputs and outputs of a committed run folder (e.g. reports/examples/fer2013-cpu/).
 
-
-def render_markdown_tables(tables_dir: str | os.PathLike = "reports/tables") -> dict[str, str]:
-    """The written Markdown of every table by name (for the Prefect flow's artifacts)."""
-    tables_dir = Path(tables_dir)
-    out = {}
-    for name, filename in MARKDOWN_FILES.items():
-        path = tables_dir / filename
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found: run the report stage first (`dvc repro report`)")
-        out[name] = path.read_text()
-    return out
+    Inputs: params.yaml, validation.json, eval/, benchmark/, optionally models/ (training
+    metrics.json files) and run.json ({"profile", "commit", "wall_time"}). Outputs: tables/,
+    figures/ and README.md (the summary) in the same folder.
+    """
+    run_dir = Path(run_dir)
+    return {"params": run_dir / "params.yaml", "validation": run_dir / "validation.json",
+            "models": run_dir / "models", "eval": run_dir / "eval", "benchmarks": run_dir / "benchmark",
+            "run_info": run_dir / "run.json", "tables": run_dir / "tables", "figures": run_dir / "figures",
+            "summary": run_dir / "README.md"}

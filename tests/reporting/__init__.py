@@ -1,0 +1,1 @@
+"""Tests of pipeline.reporting: paper values, tables, verdicts, the report stage."""

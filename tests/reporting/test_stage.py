@@ -1,0 +1,30 @@
+"""The report stage's definition: the summary page is one of its outputs, and nobody else's."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests.reporting.fixtures import REPO
+
+
+def test_report_stage_writes_the_summary_page():
+    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())
+    paths = dvc["vars"][0]["paths"]
+    stage = dvc["stages"]["report"]
+    assert paths["summary"] == "reports/README.md"
+    assert "--summary ${paths.summary}" in stage["cmd"]
+    outs = [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"]]
+    assert outs == ["${paths.tables}", "${paths.figures}", "${paths.summary}"]
+    for name, other in dvc["stages"].items():
+        if name != "report":
+            declared = [next(iter(o)) if isinstance(o, dict) else o for o in other.get("outs", [])]
+            assert "${paths.summary}" not in declared and "reports" not in declared, name
+    for key in ("teacher.epochs", "student.epochs", "train.input_size"):
+        assert key in stage["params"]
+
+
+def test_readme_shows_the_default_runs_table_iv_as_written():
+    table = (REPO / "reports" / "tables" / "table4_accuracy.md").read_text().split("\n", 2)[2].strip()
+    readme = (REPO / "README.md").read_text()
+    assert table in readme, ("README's 'Table IV, default run' differs from reports/tables/table4_accuracy.md: "
+                             "paste the file's table and notes (everything below its title) into README")

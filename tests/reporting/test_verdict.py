@@ -1,0 +1,50 @@
+"""The verdict logic on made-up inputs: reproduced, not reproduced, not comparable, not run."""
+
+from __future__ import annotations
+
+from pipeline.reporting import verdict
+from pipeline.reporting.verdict import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED
+from tests.reporting.fixtures import make_inputs
+
+
+def _by_claim(inputs) -> dict[str, verdict.Claim]:
+    return {c.claim: c for c in verdict.claims(inputs)}
+
+
+def test_real_data_full_schedule_is_judged_against_the_tolerance():
+    found = _by_claim(make_inputs("fer2013", {"teacher": 79.0, "E1": 76.0, "E4": 65.0, "E6": 60.5}))
+    assert found["FER2013 teacher (ResEmoteNet)"].verdict == REPRODUCED      # gap -0.79
+    assert found["FER2013 E1 (student A)"].verdict == REPRODUCED             # 76.00 vs Table IV's 76.42
+    e4 = found["FER2013 E4 (student B)"]
+    assert e4.verdict == NOT_REPRODUCED and "-5.20" in e4.why               # 65.00 vs 70.20
+    assert found["FER2013 E6 (student C)"].verdict == NOT_REPRODUCED       # +1.92 > 1.5
+    assert found["FER2013 E2 (student A)"].verdict == NOT_RUN
+    assert found["RAF-DB E1 (student A)"].verdict == NOT_RUN
+    assert found["E1 beats EmoNeXt, FER2013 (abstract)"].verdict == NOT_REPRODUCED  # 76.00 < 76.12
+    assert found["Parameters, teacher/A/B/C (Table II)"].verdict == REPRODUCED
+    assert found["Size MiB, teacher/A/B (Table V)"].verdict == REPRODUCED
+
+
+def test_seed_spread_widens_the_tolerance():
+    inputs = make_inputs("fer2013", {"E4": 68.3}, stds={"E4": 1.0}, seeds=3)
+    e4 = _by_claim(inputs)["FER2013 E4 (student B)"]
+    assert e4.verdict == REPRODUCED and "±2.00" in e4.why and e4.ours == "68.30 ± 1.00"
+    assert verdict.judge_gap(-1.9, 1.5, [])[0] == NOT_REPRODUCED
+
+
+def test_generated_data_short_schedule_and_other_hardware_are_not_comparable():
+    found = _by_claim(make_inputs("synthetic", {"E1": 76.4}, epochs=6))
+    e1 = found["FER2013 E1 (student A)"]
+    assert e1.verdict == NOT_COMPARABLE and "generated data" in e1.why and "6/80 epochs" in e1.why
+    short = _by_claim(make_inputs("fer2013", {"E1": 76.4}, epochs=5))["FER2013 E1 (student A)"]
+    assert short.verdict == NOT_COMPARABLE and "generated" not in short.why
+    assert found["Memory saving of A/B vs teacher"].verdict == NOT_COMPARABLE
+    on_p100 = _by_claim(make_inputs("fer2013", device="cuda: Tesla P100-PCIE-16GB"))
+    assert on_p100["Latency saving of A/B vs teacher"].verdict == REPRODUCED   # both students faster
+
+
+def test_rafdb_runs_are_judged_against_the_rafdb_rows():
+    found = _by_claim(make_inputs("rafdb", {"teacher": 94.0, "E1": 80.0}))
+    assert found["RAF-DB teacher (ResEmoteNet)"].verdict == REPRODUCED
+    assert found["RAF-DB E1 (student A)"].verdict == NOT_REPRODUCED
+    assert found["FER2013 E1 (student A)"].verdict == NOT_RUN
