@@ -1,0 +1,1 @@
+"""Reporting: the paper's values, our tables beside them, the verdict page."""
