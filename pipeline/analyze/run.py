@@ -68,6 +68,7 @@ def _detect_all(samples: Iterable[Sample | ImageSkip], detector: FaceDetector, c
             pending.clear()
 
     n_pending = 0
+    full_every = max(1, int(round(settings.full_scan_s * settings.rate_hz)))
     bar = tqdm(total=total, desc=desc, unit="instant", disable=not progress, leave=False)
     for item in samples:
         if isinstance(item, ImageSkip):
@@ -82,7 +83,8 @@ def _detect_all(samples: Iterable[Sample | ImageSkip], detector: FaceDetector, c
                 raise ValueError(f"{item.source}: --roi {settings.roi} lies outside the {image.shape[1]}x{image.shape[0]} frame")
             image = image[y:y + h, x:x + w]
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        boxes, scores = detector(gray)
+        full_scan = tracker is None or settings.all_faces or not tracker.tracks or item.index % full_every == 0
+        boxes, scores = detector(gray, None if full_scan else tracker.hints())
         if tracker is not None:
             ids = tracker.update(boxes)
         else:  # still images: faces numbered by size, largest first
@@ -174,8 +176,12 @@ def analyze(source: Path, kind: str, files: list[Path], classifier: OnnxClassifi
     else:
         sampler, info, total = None, None, len(files)
         stream, tracker = iterate_images(files), None
-    instants, dets, probs, thumbs, skipped, timings = _detect_all(stream, detector, classifier, settings, tracker,
-                                                                   total, source.name, progress)
+    try:
+        instants, dets, probs, thumbs, skipped, timings = _detect_all(stream, detector, classifier, settings, tracker,
+                                                                       total, source.name, progress)
+    finally:
+        if hasattr(stream, "close"):
+            stream.close()  # stops the decoding thread now, not at interpreter exit
     if not instants:
         what = "no readable images" if kind == "images" else "no sampled instants"
         raise ValueError(f"{source}: {what}" + (f" ({len(skipped)} skipped)" if skipped else ""))

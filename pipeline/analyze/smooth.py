@@ -21,7 +21,7 @@ def smooth_probabilities(probs: np.ndarray, window: int) -> np.ndarray:
     which stay NaN."""
     if window <= 1 or len(probs) == 0:
         return probs.copy()
-    out = pd.DataFrame(probs).rolling(window, center=True, min_periods=1).mean().to_numpy(np.float32)
+    out = pd.DataFrame(probs).rolling(window, center=True, min_periods=1).mean().to_numpy(np.float32, copy=True)
     out[np.isnan(probs).any(axis=1)] = np.nan
     return out
 

@@ -35,6 +35,10 @@ class IoUTracker:
     tracks: dict[int, _Track] = field(default_factory=dict)
     next_id: int = 1
 
+    def hints(self) -> np.ndarray:
+        """Last boxes of the live tracks: where to look for faces at the next instant."""
+        return np.array([t.box for t in self.tracks.values()], np.float64).reshape(-1, 4)
+
     def update(self, boxes: np.ndarray) -> list[int]:
         ids = list(self.tracks)
         live = np.array([self.tracks[i].box for i in ids]).reshape(-1, 4)
