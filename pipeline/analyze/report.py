@@ -7,6 +7,7 @@ import base64
 import html
 import json
 import math
+from pathlib import Path
 
 import pandas as pd
 
@@ -23,13 +24,14 @@ h1{font-size:1.4em;margin-bottom:.2em} h2{font-size:1.1em;margin-top:1.6em;borde
 #cursor{position:absolute;top:0;bottom:0;width:2px;background:#d00;pointer-events:none;display:none}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
 th{background:#f3f3f3} td.l,th.l{text-align:left} img.thumb{width:72px;height:72px;image-rendering:pixelated}
-a.seek{cursor:pointer;color:#0645ad;text-decoration:underline}
+.scroll{overflow-x:auto;max-width:100%} a.seek{cursor:pointer;color:#0645ad;text-decoration:underline}
 """
 
 _JS = """
 (function(){
   const img=document.getElementById('timeline'), v=document.getElementById('video'), cur=document.getElementById('cursor');
   const m=JSON.parse(img.dataset.map), out=document.getElementById('clicked');
+  const mark=()=>{img.dataset.rendered=img.naturalWidth;}; if(img.complete) mark(); else img.addEventListener('load',mark);
   const toT=f=>m.t0+(f-m.x0)/(m.x1-m.x0)*(m.t1-m.t0), toF=t=>m.x0+(t-m.t0)/(m.t1-m.t0)*(m.x1-m.x0);
   function seek(t){ if(out) out.textContent='t = '+t.toFixed(1)+' s';
     if(v && !v.hidden){ v.currentTime=t; } show(t); }
@@ -67,7 +69,8 @@ def table(df: pd.DataFrame, table_id: str, left: tuple[str, ...] = (), raw_html:
             text = v if c in raw_html else _cell(v)
             cells.append(f'<td class="{"l" if c in left else ""}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def render(summary: dict, tl: TimelineFigure, bars_png: bytes, segments: pd.DataFrame, moments: pd.DataFrame,
@@ -114,7 +117,7 @@ def render(summary: dict, tl: TimelineFigure, bars_png: bytes, segments: pd.Data
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Emotion timeline: {esc(summary['input'])}</title>
 <style>{_CSS}</style></head><body>
-<h1>Emotion timeline: {esc(summary['input'])}</h1>
+<h1>Emotion timeline: {esc(Path(summary['input']).name)}</h1>
 {warning}
 <p class="facts">{''.join(facts)}</p>
 <h2>Timeline</h2>

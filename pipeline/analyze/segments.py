@@ -95,7 +95,12 @@ def segment_table(frames: pd.DataFrame, class_names: tuple[str, ...], eps: pd.Da
         if base_mean is not None:
             for c, b in zip(class_names, base_mean):
                 row[f"delta_{c}"] = row[f"mean_{c}"] - float(b)
-        e = eps if name == ALL else eps[eps["task"] == (NO_TASK if name == OUTSIDE else name)]
+        if name == ALL:
+            e = eps
+        elif name == OUTSIDE:
+            e = eps[eps["task"] == NO_TASK]
+        else:  # every episode overlapping the task, even one that began before it
+            e = eps[(eps["start_sec"] < row["end_sec"]) & (eps["end_sec"] > row["start_sec"])]
         row["episodes"] = len(e)
         row["episode_list"] = "; ".join(f"{r.label} {r.start_sec:.1f}-{r.end_sec:.1f}s" for r in e.itertuples())
         out.append(row)
