@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roi", help="x,y,w,h: analyse only this rectangle (a webcam inset in a screen recording)")
     p.add_argument("--all-faces", action="store_true", help="keep every face track (face_id) instead of the participant")
     p.add_argument("--detect-width", type=int, default=d.detect_width, help="width frames are scaled to for detection")
+    p.add_argument("--full-scan", type=float, default=d.full_scan_s,
+                   help=f"seconds between whole-frame face searches (default {d.full_scan_s:g}; between them only "
+                        "around tracked faces; always when none is tracked)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="faces per ONNX Runtime call")
     p.add_argument("--top-moments", type=int, default=d.top_moments, help="rows of moments.csv")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: all cores)")
@@ -71,7 +74,7 @@ def markers_for(spec: str | None, video: Path):
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings(rate_hz=args.rate, smooth_s=args.smooth, hysteresis=args.hysteresis,
-                        min_episode_s=args.min_episode, detect_width=args.detect_width, all_faces=args.all_faces,
+                        min_episode_s=args.min_episode, detect_width=args.detect_width, full_scan_s=args.full_scan, all_faces=args.all_faces,
                         roi=parse_roi(args.roi), batch_size=args.batch_size, top_moments=args.top_moments,
                         threads=args.threads)
     from pipeline.analyze.classify import OnnxClassifier

