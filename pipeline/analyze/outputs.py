@@ -94,10 +94,13 @@ def write_outputs(a: Analysis, out_dir: str | os.PathLike, settings: Settings, m
     if model.get("trained_on_synthetic_data"):
         warnings.insert(0, SYNTHETIC_WARNING.format(name=model["name"]))
     warnings += [f"skipped {s['file']}: {s['reason']}" for s in a.skipped]
+    face_seen = float(frames.groupby("instant")["face_ok"].any().mean())
+    if face_seen < 0.5:
+        warnings.append(f"{a.source.name}: a face was found at only {face_seen:.0%} of the instants "
+                        "(turned away, too small, backlit?); check --roi and the camera framing")
     outputs_s = time.perf_counter() - started
     wall = a.timings["analysis_s"] + outputs_s
     instants = a.n_instants
-    face_seen = float(frames.groupby("instant")["face_ok"].any().mean())
     summary = {
         "input": str(a.source), "kind": a.kind, "instants": instants, "rows": len(frames),
         "duration_s": a.duration_s, "face_seen_share": face_seen, "video": a.video,
