@@ -98,6 +98,9 @@ def render(summary: dict, tl: TimelineFigure, bars_png: bytes, segments: pd.Data
         video = (f'<div><video id="video" controls preload="metadata"><source src="{esc(video_href)}"></video>'
                  f'<p id="novideo" class="note" hidden>This browser cannot play {esc(video_href)}; '
                  "clicks on the timeline still show the time.</p></div>")
+    elif summary.get("kind") == "video":
+        video = (f'<p class="note" id="novideo">{esc(Path(summary["input"]).suffix)} files do not play in browsers: '
+                 "convert the recording to MP4 (H.264) or WebM to watch it beside the timeline.</p>")
     mapping = json.dumps({"x0": tl.x0, "x1": tl.x1, "t0": tl.t0, "t1": tl.t1})
     seg_cols = (["task", "start_sec", "end_sec", "instants", "face_seen_share", "mean_valence"]
                 + [f"mean_{c}" for c in class_names] + [f"dominant_{c}" for c in class_names]
