@@ -23,7 +23,7 @@ h1{font-size:1.4em;margin-bottom:.2em} h2{font-size:1.1em;margin-top:1.6em;borde
 .tl{position:relative;flex:1;min-width:600px} .tl img{width:100%;cursor:crosshair;display:block}
 #cursor{position:absolute;top:0;bottom:0;width:2px;background:#d00;pointer-events:none;display:none}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
-th{background:#f3f3f3} td.l,th.l{text-align:left} img.thumb{width:72px;height:72px;image-rendering:pixelated}
+th{background:#f3f3f3} td{white-space:nowrap} td.l,th.l{text-align:left} img.thumb{width:72px;height:72px;image-rendering:pixelated}
 .scroll{overflow-x:auto;max-width:100%} a.seek{cursor:pointer;color:#0645ad;text-decoration:underline}
 """
 
@@ -102,9 +102,10 @@ def render(summary: dict, tl: TimelineFigure, bars_png: bytes, segments: pd.Data
         video = (f'<p class="note" id="novideo">{esc(Path(summary["input"]).suffix)} files do not play in browsers: '
                  "convert the recording to MP4 (H.264) or WebM to watch it beside the timeline.</p>")
     mapping = json.dumps({"x0": tl.x0, "x1": tl.x1, "t0": tl.t0, "t1": tl.t1})
-    seg_cols = (["task", "start_sec", "end_sec", "instants", "face_seen_share", "mean_valence"]
-                + [f"mean_{c}" for c in class_names] + [f"dominant_{c}" for c in class_names]
-                + [c for c in segments.columns if c.startswith("delta_")] + ["episodes", "episode_list"])
+    # The HTML table keeps what fits a screen; dominance shares, peaks and episode lists are in segments.csv.
+    seg_cols = (["task", "start_sec", "end_sec", "face_seen_share", "mean_valence"]
+                + [f"mean_{c}" for c in class_names] + [c for c in segments.columns if c.startswith("delta_")]
+                + ["episodes"])
     mom = moments.copy()
     if len(mom):
         mom["face"] = [f'<img class="thumb" alt="face" src="{data_uri(p)}">' for p in moment_pngs]
@@ -130,7 +131,8 @@ seek the video. <span id="clicked"></span></p>
 <div class="media">{video}<div class="tl"><img id="timeline" alt="emotion timeline" data-map='{mapping}'
 src="{data_uri(tl.png)}"><div id="cursor"></div></div></div>
 <h2>Per task</h2>
-{table(segments[[c for c in seg_cols if c in segments.columns]], "task-table", left=("task", "episode_list"))}
+{table(segments[[c for c in seg_cols if c in segments.columns]], "task-table", left=("task",))}
+<p class="note">Means over the instants with a face; <code>delta_</code>: minus the baseline's mean. Dominance shares, peaks and episode lists: <code>segments.csv</code>.</p>
 <img id="task-bars" alt="per-task bars" src="{data_uri(bars_png)}" style="max-width:100%">
 <h2>Moments worth re-watching</h2>
 {moments_html}
