@@ -54,7 +54,7 @@ def _detect_all(samples: Iterable[Sample | ImageSkip], detector: FaceDetector, c
                 settings: Settings, tracker: IoUTracker | None, total: int | None, desc: str, progress: bool):
     """Detect, track and classify every instant; returns (instants, detections, probs, thumbs, skipped, timings)."""
     instants, dets, skipped = [], [], []
-    crops, thumbs, probs = [], [], []
+    thumbs, probs = [], []
     pending: list[np.ndarray] = []
     t_detect = t_infer = 0.0
     size = classifier.input_size
