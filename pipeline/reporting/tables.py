@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.core.naming import run_key
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NONE, NOT_RUN
 
@@ -54,12 +55,8 @@ class ReportInputs:
 
 
 def report_key(kind: str, run: str) -> str:
-    """A run's row name in the tables: the teacher, a distill run id, ``baseline_<student>``.
-
-    Training and evaluation metrics both carry ``kind`` and ``run``, so the report finds them by
-    content, not by a path convention shared with dvc.yaml.
-    """
-    return f"baseline_{run}" if kind == "baseline" else run
+    """A run's row name in the tables (see pipeline.core.naming)."""
+    return run_key(kind, run)
 
 
 def run_ids(inputs: ReportInputs) -> list[dict[str, Any]]:

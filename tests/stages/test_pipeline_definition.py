@@ -40,7 +40,7 @@ def test_default_params_hold_the_papers_runs():
 def test_default_pipeline_expands_to_one_stage_per_run_model_and_baseline(pipeline_copy: Path):
     names = stage_names(pipeline_copy)
     expected = ({"generate", "validate", "prepare", "class_weights", "train_teacher", "soft_targets",
-                 "evaluate_teacher", "report"}
+                 "evaluate_teacher", "report", "export"}
                 | {f"distill@{r}" for r in PAPER_RUNS} | {f"evaluate_distill@{r}" for r in PAPER_RUNS}
                 | {f"train_student@{s}" for s in ("student_a", "student_c")}
                 | {f"evaluate_baseline@{s}" for s in ("student_a", "student_c")}

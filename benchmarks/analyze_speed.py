@@ -1,0 +1,108 @@
+"""analyze speed: a long generated webcam recording analysed end to end, as a user runs it.
+
+    uv run python benchmarks/analyze_speed.py                      # 10 min, 640x480 @ 30 fps, E4 if exported
+    uv run python benchmarks/analyze_speed.py --minutes 60 --model E6
+
+The recording is drawn from real FER2013 faces (../shared/data) with OpenCV's VideoWriter: a
+participant whose face drifts and changes every few seconds, and leaves the frame for 3 s in every
+30 s. Without an exported model a seeded, untrained student B is exported (speed does not depend
+on the weights). Reported: instants/s and the real-time factor (recording seconds per wall second)
+at 10 Hz, with the time split into detection+tracking, inference and writing outputs, and the
+machine's load average, since on a shared machine the figure is a lower bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+import pipeline  # noqa: F401  (telemetry off before any import)
+from pipeline.analyze.cli import run as analyze_cli
+from pipeline.analyze.demo import Shot, detectable_faces, read_fer_faces, write_video
+from pipeline.analyze.resolve import resolve_model
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def script(minutes: float, n_faces: int, width: int, size: int) -> list[Shot]:
+    shots, t, k = [], 0.0, 0
+    while t < minutes * 60:
+        for _ in range(9):  # 27 s of face, a new face every 3 s
+            shots.append(Shot(t, t + 3, (k % n_faces,), ((width - size) // 2,)))
+            t, k = t + 3, k + 1
+        shots.append(Shot(t, t + 3))  # 3 s away from the camera
+        t += 3
+    return shots
+
+
+def fallback_model(folder: Path) -> Path:
+    from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
+from pipeline.sources.fer2013 import CLASS_NAMES
+    from pipeline.export import ExportMeta, export_bundle
+    from pipeline.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model({"width": 0.25, "se_reduction": 16}, len(CLASS_NAMES))
+    meta = ExportMeta(CLASS_NAMES, 32, IMAGENET_MEAN, IMAGENET_STD,
+                      extra={"name": "student_b (untrained, benchmark)", "model": "student_b", "data_source": "synthetic"})
+    export_bundle(model, "student_b_untrained", folder, meta)
+    return folder / "student_b_untrained.onnx"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--fps", type=float, default=30.0)
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--codec", default="mp4v", help="VideoWriter fourcc (mp4v .mp4, MJPG .avi)")
+    parser.add_argument("--model", default="E4", help="run name or .onnx; falls back to an untrained student B")
+    parser.add_argument("--faces", type=Path, default=REPO_ROOT.parent / "shared/data/fer2013.csv.gz")
+    parser.add_argument("--work", type=Path, default=Path(".cache/bench_analyze"))
+    args = parser.parse_args()
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    size = int(args.height * 0.42)
+    ext = ".avi" if args.codec.upper() == "MJPG" else ".mp4"
+    video = args.work / f"session_{args.minutes:g}min_{args.width}x{args.height}_{args.fps:g}fps{ext}"
+    if not video.exists():
+        bank = detectable_faces(read_fer_faces(args.faces, 40), size=size, width=args.width, height=args.height)
+        started = time.perf_counter()
+        n = write_video(video, script(args.minutes, len(bank), args.width, size), bank, args.fps, size=size,
+                        width=args.width, height=args.height, fourcc=args.codec, drift_px=1.0)
+        print(f"wrote {video} ({n} frames) in {time.perf_counter() - started:.0f} s")
+    try:
+        model = resolve_model(args.model)
+    except FileNotFoundError as exc:
+        print(f"{exc}\n-> using an untrained student B (speed does not depend on the weights)")
+        model = fallback_model(args.work)
+
+    load_before = os.getloadavg()
+    out = args.work / "out"
+    started = time.perf_counter()
+    code = analyze_cli([str(video), "--model", str(model), "--out", str(out)])
+    wall = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(code)
+    summary = json.loads((out / "summary.json").read_text())
+    speed = summary["speed"]
+    result = {
+        "video": {"minutes": args.minutes, "fps": args.fps, "size": f"{args.width}x{args.height}", "codec": args.codec},
+        "model": summary["model"]["name"], "instants": summary["instants"], "face_seen_share": summary["face_seen_share"],
+        "wall_s_including_startup": wall, **speed, "load_average_before": load_before,
+        "load_average_after": os.getloadavg(), "cpu_count": os.cpu_count(), "providers": summary["model"]["providers"],
+    }
+    (args.work / "analyze_speed.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"\n{summary['instants']} instants of a {args.minutes:g}-min {args.width}x{args.height} {args.fps:g}-fps "
+          f"recording in {speed['wall_s']:.1f} s: {speed['instants_per_s']:.0f} instants/s, "
+          f"{speed['realtime_factor']:.1f}x real time (load average {load_before[0]:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Batched ONNX Runtime inference of an exported model, preprocessing read from its metadata."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from pipeline.export.metadata import ExportMeta, read_meta
+
+
+class OnnxClassifier:
+    """Grayscale face crops (n, S, S) uint8 -> class probabilities (n, classes) float32."""
+
+    def __init__(self, path: str | os.PathLike, threads: int = 0):
+        import onnxruntime as ort
+
+        self.path = str(path)
+        self.meta: ExportMeta = read_meta(path)
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        available = ort.get_available_providers()
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+        self.session = ort.InferenceSession(self.path, options, providers=providers)
+        self.providers = self.session.get_providers()
+        m = self.meta
+        self.mean = np.asarray(m.mean, np.float32).reshape(1, -1, 1, 1)
+        self.inv_std = 1.0 / np.asarray(m.std, np.float32).reshape(1, -1, 1, 1)
+
+    @property
+    def input_size(self) -> int:
+        return self.meta.input_size
+
+    def preprocess(self, crops: np.ndarray) -> np.ndarray:
+        """What pipeline.device_data.to_model_input does in training: /255, repeat to C channels, normalise."""
+        x = crops.astype(np.float32)[:, None] * np.float32(1 / 255)
+        x = np.repeat(x, self.meta.channels, axis=1) if self.meta.image_mode == "grayscale" else x
+        return (x - self.mean) * self.inv_std
+
+    def __call__(self, crops: np.ndarray) -> np.ndarray:
+        if len(crops) == 0:
+            return np.zeros((0, len(self.meta.class_names)), np.float32)
+        logits = self.session.run([self.meta.output_name], {self.meta.input_name: self.preprocess(crops)})[0]
+        logits = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)

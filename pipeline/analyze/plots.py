@@ -1,0 +1,107 @@
+"""Figures: the probability timeline (task bands, face-lost gaps, valence) and per-task bars.
+
+The timeline uses fixed margins (no tight bbox) so the report can map a click's x position to a
+time: ``TimelineFigure.x0/x1`` are the axes' left/right edges as fractions of the image width.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from pipeline.analyze.run import prob_columns  # noqa: E402
+from pipeline.analyze.segments import ALL, OUTSIDE, time_axis  # noqa: E402
+from pipeline.analyze.smooth import runs  # noqa: E402
+from pipeline.analyze.tasks import NO_TASK  # noqa: E402
+
+LEFT, RIGHT = 0.06, 0.86
+
+
+@dataclass
+class TimelineFigure:
+    png: bytes
+    x0: float  # axes left edge, fraction of image width
+    x1: float
+    t0: float  # time at x0 / x1
+    t1: float
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def palette(class_names) -> dict[str, tuple]:
+    colors = sns.color_palette("tab10", len(class_names))
+    return dict(zip(class_names, colors))
+
+
+def timeline(frames: pd.DataFrame, class_names: tuple[str, ...], period_s: float, title: str,
+             unit: str = "time (s)") -> TimelineFigure:
+    """Smoothed probabilities of the participant over time; grey hatching where no face was seen."""
+    t = time_axis(frames)
+    series = frames if not frames.attrs.get("all_faces") else frames[frames["face_id"] == frames["face_id"].mode().iat[0]]
+    ts = time_axis(series)
+    t0, t1 = float(np.nanmin(t)), float(np.nanmax(t) + period_s)
+    fig, (ax, axv) = plt.subplots(2, 1, figsize=(13, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig.subplots_adjust(left=LEFT, right=RIGHT, top=0.86, bottom=0.12, hspace=0.08)
+    colors = palette(class_names)
+    tasks = frames["task"].to_numpy() if "task" in frames else np.full(len(frames), NO_TASK, object)
+    band = sns.color_palette("pastel", 8)
+    codes = pd.factorize(tasks)[0]
+    for i, (code, first, last) in enumerate(runs(codes)):
+        name = tasks[first]
+        if name == NO_TASK:
+            continue
+        for a in (ax, axv):
+            a.axvspan(t[first], t[last] + period_s, color=band[code % len(band)], alpha=0.35, lw=0)
+        ax.text((t[first] + t[last] + period_s) / 2, 1.02, name, ha="center", va="bottom", fontsize=8,
+                transform=ax.get_xaxis_transform(), clip_on=False)
+    lost = (~series["face_ok"].to_numpy()).astype(int)
+    for flag, first, last in runs(lost):
+        if flag:
+            for a in (ax, axv):
+                a.axvspan(ts[first], ts[last] + period_s, facecolor="0.85", hatch="///", edgecolor="0.6", lw=0, zorder=0)
+    for c, col in zip(class_names, prob_columns(class_names, "s_")):
+        ax.plot(ts, series[col].to_numpy(), color=colors[c], lw=1.2, label=c)
+    axv.plot(ts, series["valence"].to_numpy(), color="0.2", lw=1)
+    axv.axhline(0, color="0.5", lw=0.6)
+    ax.set_ylim(0, 1)
+    axv.set_ylim(-1.05, 1.05)
+    ax.set_xlim(t0, t1)
+    ax.set_ylabel("probability (smoothed)")
+    axv.set_ylabel("valence")
+    axv.set_xlabel(unit)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.85", hatch="///", edgecolor="0.6"))
+    labels.append("no face")
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=10, y=0.985)
+    return TimelineFigure(_png(fig), LEFT, RIGHT, t0, t1)
+
+
+def task_bars(segments: pd.DataFrame, class_names: tuple[str, ...]) -> bytes:
+    """Mean probability of each class per task (the whole recording last)."""
+    rows = segments[segments["task"] != OUTSIDE]
+    long = rows.melt(id_vars="task", value_vars=[f"mean_{c}" for c in class_names], var_name="class", value_name="p")
+    long["class"] = long["class"].str.removeprefix("mean_")
+    height = 3.2 + 0.1 * len(rows)
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.4 * len(rows) + 4), height))
+    sns.barplot(long, x="task", y="p", hue="class", palette=palette(class_names), ax=ax)
+    ax.set_ylabel("mean probability (face seen)")
+    ax.set_xlabel("")
+    ax.set_ylim(0, 1)
+    ax.set_title("Per task" if len(rows) > 1 else ALL, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _png(fig)

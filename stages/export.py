@@ -1,0 +1,68 @@
+"""DVC stage export: every trained model to ONNX (metadata + parity check) with a model card beside it.
+
+    python -m stages.export --models models --out models/export
+
+Runs are found by the ``kind``/``run`` their metrics.json carries (teacher, each distill run,
+``baseline_<student>``); writes <out>/<run>.onnx and <run>.md, plus <out>/index.json (times, parity, hashes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from pipeline.core.atomic import write_json
+from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
+from pipeline.core.naming import RUN_KINDS, run_key
+from pipeline.core.params import load_params
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.export import ExportMeta, export_bundle, git_commit
+from pipeline.models import count_parameters, load_model
+
+log = logging.getLogger("export")
+
+_METRIC_KEYS = ("kind", "run", "model", "params", "T", "alpha", "seeds", "val_acc", "test_acc", "test_acc_std",
+                "test_loss")
+
+
+def trained_runs(models_dir: Path) -> dict[str, tuple[Path, dict]]:
+    """Export name -> (checkpoint, training metrics) for every run folder under ``models_dir``."""
+    found = {}
+    for metrics_file in sorted(models_dir.glob("**/metrics.json")):
+        metrics = json.loads(metrics_file.read_text())
+        checkpoint = metrics_file.with_name("model.pt")
+        if metrics.get("kind") in RUN_KINDS and "run" in metrics and checkpoint.exists():
+            found[run_key(metrics["kind"], metrics["run"])] = (checkpoint, metrics)
+    order = {kind: i for i, kind in enumerate(RUN_KINDS)}  # teacher, distill runs, baselines
+    return dict(sorted(found.items(), key=lambda item: order[item[1][1]["kind"]]))
+
+
+def main(argv=None) -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--models", required=True, type=Path, help="folder of training runs")
+    parser.add_argument("--out", required=True, type=Path, help="output folder for .onnx, .md and index.json")
+    args = parser.parse_args(argv)
+    params = load_params()
+    commit = git_commit()
+    index = {}
+    runs = trained_runs(args.models)
+    if not runs:
+        raise FileNotFoundError(f"no trained run (model.pt + metrics.json) under {args.models}")
+    for name, (checkpoint, metrics) in runs.items():
+        model, meta = load_model(checkpoint)
+        extra = {k: metrics.get(k) for k in _METRIC_KEYS if k in metrics}
+        extra.update({"name": name, "model": meta.get("name", extra.get("model")), "params": count_parameters(model),
+                      "data_source": meta.get("dataset", metrics.get("dataset", "unknown")),
+                      "checkpoint": str(checkpoint), "git_commit": commit})
+        export_meta = ExportMeta(class_names=tuple(meta["class_names"]), input_size=int(meta["input_size"]),
+                                 mean=IMAGENET_MEAN, std=IMAGENET_STD, channels=3, image_mode="grayscale", extra=extra)
+        index[name] = export_bundle(model, name, args.out, export_meta, atol=params["benchmark"]["onnx_atol"])
+        log.info("%s: exported in %.2f s (%.1f MiB), parity %.1e%s", name, index[name]["export_seconds"],
+                 index[name]["size_mib"], index[name]["parity_max_abs_diff"],
+                 "  [trained on SYNTHETIC data]" if export_meta.synthetic else "")
+    write_json(args.out / "index.json", {"git_commit": commit, "models": index})
+
+
+if __name__ == "__main__":
+    run_stage(main)
