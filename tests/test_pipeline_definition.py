@@ -11,7 +11,7 @@ import yaml
 
 from pipeline.profiles import apply_profile
 from tests.conftest import REPO_ROOT
-from tests.orchestration_toy import dvc
+from tests.orchestration.toy import dvc
 
 PAPER_RUNS = {"E1": ("student_a", 3, 0.20), "E2": ("student_a", 3, 0.15), "E3": ("student_b", 3, 0.20),
               "E4": ("student_b", 3, 0.15), "E5": ("student_b", 3, 0.10), "E6": ("student_c", 3, 0.20)}
