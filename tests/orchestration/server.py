@@ -56,7 +56,7 @@ def _descendants(pid: int) -> list:
         return []
 
 
-def _stop_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+def stop_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left of it; fail if a descendant survives."""
     import psutil
 
@@ -79,12 +79,29 @@ def _stop_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
         raise RuntimeError(f"processes outlived {proc.args[:5]}: {[child.pid for child in alive]}")
 
 
-def _spawn(args: list[str], env: dict[str, str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen:
+def spawn(args: list[str], env: dict[str, str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen:
     log = open(log_path, "ab")
     try:
         return subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     finally:
         log.close()
+
+
+def wait_healthy(proc: subprocess.Popen, api_url: str, log_path: Path, timeout_s: float = 90.0) -> None:
+    """Return once the server at `api_url` answers /health; fail with its log if it exits or never does."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"prefect server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"prefect server not healthy after {timeout_s} s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
 
 
 @contextmanager
@@ -93,28 +110,16 @@ def prefect_server(home: Path, start_timeout_s: float = 90.0) -> Iterator[str]:
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    proc = _spawn(
+    proc = spawn(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
          "--no-ui", "--analytics-off"],
         prefect_env(home), home / "server.log",
     )
     try:
-        deadline = time.monotonic() + start_timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"prefect server exited with {proc.returncode}:\n{(home / 'server.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"prefect server not healthy after {start_timeout_s} s:\n{(home / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_healthy(proc, api_url, home / "server.log", start_timeout_s)
         yield api_url
     finally:
-        _stop_group(proc)
+        stop_group(proc)
 
 
 @contextmanager
@@ -123,7 +128,7 @@ def process_workers(pool: str, count: int, env: dict[str, str], log_dir: Path, l
     procs = []
     try:
         for index in range(count):
-            procs.append(_spawn(
+            procs.append(spawn(
                 [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",
                  "--name", f"test-worker-{index}", "--limit", str(limit)],
                 env, log_dir / f"worker-{index}.log",
@@ -131,7 +136,7 @@ def process_workers(pool: str, count: int, env: dict[str, str], log_dir: Path, l
         yield procs
     finally:
         for proc in procs:
-            _stop_group(proc)
+            stop_group(proc)
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -68,6 +68,7 @@ SCRIPTS = {
         json.dump({"totals": totals, "flaky_lines": len(open("flaky.txt").readlines()), "blob_sha256": blob}, open("summary.json", "w"))
         rows = "\\n".join(f"| {k} | {v} |" for k, v in totals.items())
         open("reports/tables/table4_accuracy.md", "w").write("| item | total |\\n|---|---|\\n" + rows + "\\n")
+        open("reports/tables/table4_accuracy.csv", "w").write("item,total\\n" + "".join(f"{k},{v}\\n" for k, v in totals.items()))
     """,
 }
 
