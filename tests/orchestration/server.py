@@ -1,5 +1,5 @@
-"""A real, throw-away Prefect server and process workers for tests: loopback only, SQLite in a temp
-PREFECT_HOME, each started in its own process group and killed by group at the end."""
+"""Process plumbing for the Prefect tests: the environment (loopback only, SQLite in a temp PREFECT_HOME),
+processes started in their own process group and stopped by group, and waiting for the server."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 NO_NETWORK_ENV = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -102,46 +100,3 @@ def wait_healthy(proc: subprocess.Popen, api_url: str, log_path: Path, timeout_s
         if time.monotonic() > deadline:
             raise RuntimeError(f"prefect server not healthy after {timeout_s} s:\n{log_path.read_text()[-3000:]}")
         time.sleep(0.5)
-
-
-@contextmanager
-def prefect_server(home: Path, start_timeout_s: float = 90.0) -> Iterator[str]:
-    """Start `prefect server start` on 127.0.0.1:<free port>; yield its API URL once /api/health answers."""
-    home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    proc = spawn(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-         "--no-ui", "--analytics-off"],
-        prefect_env(home), home / "server.log",
-    )
-    try:
-        wait_healthy(proc, api_url, home / "server.log", start_timeout_s)
-        yield api_url
-    finally:
-        stop_group(proc)
-
-
-@contextmanager
-def process_workers(pool: str, count: int, env: dict[str, str], log_dir: Path, limit: int = 1) -> Iterator[list[subprocess.Popen]]:
-    """`count` `prefect worker start --type process` workers on `pool`, each running `limit` flow runs at a time."""
-    procs = []
-    try:
-        for index in range(count):
-            procs.append(spawn(
-                [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",
-                 "--name", f"test-worker-{index}", "--limit", str(limit)],
-                env, log_dir / f"worker-{index}.log",
-            ))
-        yield procs
-    finally:
-        for proc in procs:
-            stop_group(proc)
-
-
-def run_cli(args: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run a command, failing with its output when it exits non-zero."""
-    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} exited {done.returncode}\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    return done
