@@ -136,17 +136,17 @@ def dvc(*args: str) -> list[str]:
 
 
 def write_local_dvc_config(workspace: Path, remote_url: str | None, cache_dir: str | None) -> None:
-    """`.dvc/config.local` of a stage workspace: the exchange remote as default, optionally a shared cache.
+    """`.dvc/config.local` of a stage workspace: the exchange remote as default, DVC's site cache inside
+    the workspace's folder (so it goes with it), optionally a cache shared by the machine's workspaces.
 
-    Same file `dvc remote add --local -d` / `dvc cache dir --local` write, minus two DVC start-ups per stage.
+    Same file `dvc remote add --local -d` / `dvc config --local` write, minus DVC start-ups per stage.
     """
-    sections = []
+    core = f"[core]\n    site_cache_dir = {workspace.parent / 'dvc-site-cache'}\n"
     if remote_url:
-        sections.append(f"[core]\n    remote = {WORKER_REMOTE}\n['remote \"{WORKER_REMOTE}\"']\n    url = {remote_url}\n")
+        core += f"    remote = {WORKER_REMOTE}\n['remote \"{WORKER_REMOTE}\"']\n    url = {remote_url}\n"
     if cache_dir:
-        sections.append(f"[cache]\n    dir = {Path(cache_dir).resolve()}\n")
-    if sections:
-        (workspace / ".dvc" / "config.local").write_text("".join(sections))
+        core += f"[cache]\n    dir = {Path(cache_dir).resolve()}\n"
+    (workspace / ".dvc" / "config.local").write_text(core)
 
 
 def sweep_stale_workspaces(parent: str | Path | None = None) -> list[Path]:
