@@ -5,8 +5,8 @@ work pool `gpu`, the `run-stage/gpu` deployment from prefect.yaml, workers `gpu0
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -188,8 +188,6 @@ def test_toy_pipeline_with_a_5mb_output_round_trips_and_leaves_dvc_status_clean(
     assert summary["totals"] == {"a": 20 * 1, "b": 20 * 3}  # 2 * (0+1+2+3+4) * n
     blob = (repo / "big" / "blob.bin").read_bytes()  # worker -> remote -> summary's worker, and -> here
     assert len(blob) == 5 * 1024 * 1024
-    import hashlib
-
     assert summary["blob_sha256"] == hashlib.sha256(blob).hexdigest()
     assert (repo / "out" / "b.txt").read_text() == "b 60\n"  # cached out, checked out from the remote
     sizes = {run.name: len(json.dumps(run.parameters)) for run in worker_runs(client, repo)}
