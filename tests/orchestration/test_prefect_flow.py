@@ -352,11 +352,12 @@ def test_worker_lost_with_its_process_tree_is_noticed_and_the_stage_retried(stac
         lost = worker_of(run)
         time.sleep(2)  # mid-stage
         root = psutil.Process(stack["workers"][lost].pid)
-        for process in [root, *root.children(recursive=True)]:  # the machine is gone: everything at once
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:  # a short-lived command (git, dvc) that just ended
-                pass
+        for signal_tree in ("suspend", "kill"):  # the machine is gone: freeze the tree (no new children), then kill it
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    getattr(process, signal_tree)()
+                except psutil.NoSuchProcess:  # a short-lived command (git, dvc) that just ended
+                    pass
         killed = time.monotonic()
         crashed = wait_for(lambda: (lambda r: r if r.state.is_crashed() else None)(client.read_flow_run(run.id)),
                            3 * HEARTBEAT_SECONDS, "the lost run to be marked Crashed")
