@@ -1,13 +1,12 @@
-"""Moving stage results between workspaces: dvc.lock entries and the bytes of `cache: false` outputs.
+"""Merging the dvc.lock entries that workers hand back into one dvc.lock.
 
-A worker hands back its stage's dvc.lock entry and its uncached outputs (base64); the coordinator
-merges the entries into its dvc.lock and writes the files, so its `dvc status` is clean afterwards.
+Each worker returns its stage's entry; the coordinator merges them (for the workspaces of
+downstream stages, and at the end into its own checkout), so its `dvc status` is clean afterwards.
 """
 
 from __future__ import annotations
 
-import base64
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterable, Mapping
 
 from pipeline.core.atomic import atomic_path
@@ -46,48 +45,3 @@ def write_lock_entries(repo_root: str | Path, entries: Mapping[str, dict], order
     with atomic_path(lock_path) as tmp:
         Path(tmp).write_text(new_text)
     return lock_path
-
-
-def safe_relative(path: str) -> str:
-    """`path` as a repo-relative POSIX path; refuses absolute paths and `..` (files come from other machines)."""
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-        raise ValueError(f"refusing file path {path!r}: must be relative and inside the repository")
-    return pure.as_posix()
-
-
-def encode_outputs(repo_root: str | Path, paths: Iterable[str]) -> dict[str, str]:
-    """Base64 contents of the files at `paths` (directories walked), keyed by repo-relative path; missing ones skipped."""
-    root = Path(repo_root)
-    encoded: dict[str, str] = {}
-    for rel in paths:
-        target = root / safe_relative(rel)
-        files = sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
-        for file in files:
-            if file.is_file():
-                encoded[file.relative_to(root).as_posix()] = base64.b64encode(file.read_bytes()).decode("ascii")
-    return encoded
-
-
-def write_outputs(repo_root: str | Path, files: Mapping[str, str]) -> list[Path]:
-    """Write base64 `files` (repo-relative path -> contents) under `repo_root`, each atomically."""
-    root = Path(repo_root)
-    written = []
-    for rel, payload in sorted(files.items()):
-        target = root / safe_relative(rel)
-        data = base64.b64decode(payload.encode("ascii"), validate=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(target) as tmp:
-            Path(tmp).write_bytes(data)
-        written.append(target)
-    return written
-
-
-def files_under(files: Mapping[str, str], paths: Iterable[str]) -> dict[str, str]:
-    """The entries of `files` equal to or inside any of `paths` (a stage's deps or outs)."""
-    prefixes = [safe_relative(p) for p in paths]
-    return {
-        rel: payload
-        for rel, payload in files.items()
-        if any(rel == prefix or rel.startswith(prefix + "/") for prefix in prefixes)
-    }

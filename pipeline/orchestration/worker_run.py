@@ -2,42 +2,59 @@
 
 DVC holds a repo-wide lock during `dvc repro`, so concurrent stages cannot share a checkout. Each
 stage item therefore runs in a fresh `git clone` of the coordinator's repository at the
-coordinator's commit, with the coordinator's params.yaml / dvc.yaml / dvc.lock written over it:
+coordinator's commit:
 
-1. pull the cached outputs of the upstream stages from the DVC remote; write the upstream
-   `cache: false` outputs handed over by the coordinator;
+1. unpack the input packs named by the coordinator (its params.yaml / dvc.yaml / dvc.lock and the
+   upstream `cache: false` outputs) from the DVC remote; pull the upstream cached outputs;
 2. `dvc repro --single-item --pull <stage>` - DVC decides whether the stage must run (an
    unchanged stage whose outputs are already in the remote is only pulled, not re-run);
-3. `dvc push <stage>`; hand back the stage's dvc.lock entry and its `cache: false` outputs.
+3. `dvc push <stage>`; pack the stage's `cache: false` outputs into the remote and hand back the
+   pack's hash with the stage's dvc.lock entry.
+
+Only hashes travel through Prefect. The workspace goes when the run ends, fails or is cancelled;
+one left by a killed worker is swept by the next run on that machine.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 import yaml
 
 from pipeline.orchestration.dvc_graph import load_stage_graph
-from pipeline.orchestration.lock_merge import LOCK_FILE, encode_outputs, safe_relative, write_outputs
+from pipeline.orchestration.packs import PackStore, files_in, read_files
 
-# Files of the coordinator's checkout that travel as parameters (they may be uncommitted there).
+LOCK_FILE = "dvc.lock"
+# Files of the coordinator's checkout that travel in its pack (they may be uncommitted there).
 PIPELINE_FILES = ("params.yaml", "dvc.yaml", LOCK_FILE)
 # On a worker machine, a DVC cache directory shared by all its stage workspaces (saves re-downloads).
 SHARED_CACHE_ENV = "PIPELINE_DVC_CACHE_DIR"
 WORKER_REMOTE = "orchestration"
+WORKSPACE_PREFIX = "dvc-stage-"
+OWNER_FILE = "owner.pid"
+
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
 
 
 class StageFailed(RuntimeError):
-    """A DVC stage item could not be reproduced; the message names the stage and the failing command."""
+    """A DVC stage item could not be reproduced; the message is short: stage, where, the error's own lines."""
+
+
+def worker_name() -> str:
+    """This Prefect worker's name (set by the worker for its flow runs), else the host name."""
+    return os.environ.get("PREFECT__WORKER_NAME") or socket.gethostname()
 
 
 def subprocess_env() -> dict[str, str]:
@@ -48,17 +65,51 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-def run_command(
-    args: Sequence[str], cwd: str | Path, log: Callable[[str], None], stage: str, tail_lines: int = 40
-) -> str:
-    """Run `args`, streaming each output line to `log`; raise StageFailed with the output tail on failure."""
+def error_excerpt(lines: Sequence[str], own_lines: int = 3, limit: int = 6, width: int = 240) -> str:
+    """What went wrong, in a few lines: the stage's own last words (e.g. its exception) and DVC's `ERROR:` lines.
+
+    Each line is cut to `width`, so a stage printing megabytes cannot flood the message.
+    """
+    lines = [line.strip() for line in lines if line.strip()]
+    cut = next((i for i, line in enumerate(lines) if line.startswith("ERROR")), len(lines))
+    picked = lines[max(0, cut - own_lines):cut] + lines[cut:]
+    return "\n".join(f"  {line[:width]}" for line in picked[-limit:])
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def terminate_commands() -> None:
+    """Kill every command this process is running (with its children): used when the run is stopped."""
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        _kill_group(proc)
+
+
+def run_command(args: Sequence[str], cwd: str | Path, log: Callable[[str], None], stage: str, timeout_s: float | None = None) -> str:
+    """Run `args` in a process group of its own, streaming lines to `log`; raise a short StageFailed on failure.
+
+    The group is killed if this call is interrupted (cancellation, timeout, signal), so no stage
+    process outlives its run.
+    """
     log(f"$ {' '.join(args)}")
-    tail: deque[str] = deque(maxlen=tail_lines)
+    tail: deque[str] = deque(maxlen=200)
     lines: list[str] = []
-    with subprocess.Popen(
+    proc = subprocess.Popen(
         list(args), cwd=cwd, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors="replace", bufsize=1,
-    ) as proc:
+        text=True, errors="replace", bufsize=1, start_new_session=True,
+    )
+    with _live_lock:
+        _live.add(proc)
+    timer = threading.Timer(timeout_s, _kill_group, args=(proc,)) if timeout_s else None
+    try:
+        if timer:
+            timer.start()
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip("\n")
@@ -66,9 +117,17 @@ def run_command(
             lines.append(line)
             log(line)
         returncode = proc.wait()
+    finally:
+        if timer:
+            timer.cancel()
+        _kill_group(proc)  # the stage's own children too, whatever happened
+        proc.wait()
+        with _live_lock:
+            _live.discard(proc)
     if returncode != 0:
-        joined = "\n".join(tail)
-        raise StageFailed(f"stage {stage!r}: `{' '.join(args)}` exited with {returncode}:\n{joined}")
+        why = f"killed after the stage's {timeout_s:.0f} s bound" if timer and returncode < 0 else f"exited with {returncode}"
+        shown = " ".join("python" if arg == sys.executable else arg for arg in args)
+        raise StageFailed(f"`{shown}` {why}:\n{error_excerpt(tail)}")
     return "\n".join(lines)
 
 
@@ -76,35 +135,36 @@ def dvc(*args: str) -> list[str]:
     return [sys.executable, "-m", "dvc", *args]
 
 
-def prepare_workspace(
-    workspace: Path, repo_url: str, commit: str, pipeline_files: Mapping[str, str],
-    remote_url: str | None, log: Callable[[str], None], stage: str,
-) -> None:
-    """Clone `repo_url` at `commit` into `workspace` and lay the coordinator's pipeline files over it."""
-    run_command(["git", "clone", "--quiet", "--no-checkout", repo_url, str(workspace)], workspace.parent, log, stage)
-    try:
-        run_command(["git", "checkout", "--quiet", "--detach", commit], workspace, log, stage)
-    except StageFailed as exc:
-        raise StageFailed(f"stage {stage!r}: commit {commit} is not in {repo_url} (push it first?)\n{exc}") from exc
-    for name, text in pipeline_files.items():
-        if name not in PIPELINE_FILES:
-            raise ValueError(f"unexpected pipeline file {name!r}; expected one of {PIPELINE_FILES}")
-        (workspace / name).write_text(text)
-    write_local_dvc_config(workspace, remote_url, os.environ.get(SHARED_CACHE_ENV))
-
-
 def write_local_dvc_config(workspace: Path, remote_url: str | None, cache_dir: str | None) -> None:
-    """`.dvc/config.local` of a stage workspace: the exchange remote as default, optionally a shared cache.
+    """`.dvc/config.local` of a stage workspace: the exchange remote as default, DVC's site cache inside
+    the workspace's folder (so it goes with it), optionally a cache shared by the machine's workspaces.
 
-    Same file `dvc remote add --local -d` / `dvc cache dir --local` write, minus two DVC start-ups per stage.
+    Same file `dvc remote add --local -d` / `dvc config --local` write, minus DVC start-ups per stage.
     """
-    sections = []
+    core = f"[core]\n    site_cache_dir = {workspace.parent / 'dvc-site-cache'}\n"
     if remote_url:
-        sections.append(f"[core]\n    remote = {WORKER_REMOTE}\n['remote \"{WORKER_REMOTE}\"']\n    url = {remote_url}\n")
+        core += f"    remote = {WORKER_REMOTE}\n['remote \"{WORKER_REMOTE}\"']\n    url = {remote_url}\n"
     if cache_dir:
-        sections.append(f"[cache]\n    dir = {Path(cache_dir).resolve()}\n")
-    if sections:
-        (workspace / ".dvc" / "config.local").write_text("".join(sections))
+        core += f"[cache]\n    dir = {Path(cache_dir).resolve()}\n"
+    (workspace / ".dvc" / "config.local").write_text(core)
+
+
+def sweep_stale_workspaces(parent: str | Path | None = None) -> list[Path]:
+    """Remove stage workspaces whose owning process is gone (a worker killed with its whole tree)."""
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*"):
+        try:
+            pid = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except PermissionError:
+            pass
+    return removed
 
 
 def run_stage_in_workspace(
@@ -112,51 +172,66 @@ def run_stage_in_workspace(
     *,
     repo_url: str,
     commit: str,
-    pipeline_files: Mapping[str, str],
-    input_files: Mapping[str, str] | None = None,
-    remote_url: str | None = None,
+    inputs: Sequence[str],
+    remote_url: str,
     log: Callable[[str], None] = print,
+    timeout_s: float | None = None,
     workdir: str | Path | None = None,
 ) -> dict:
-    """Reproduce one stage item in a fresh workspace; return its dvc.lock entry and uncached outputs.
+    """Reproduce one stage item in a fresh workspace; return its dvc.lock entry and the hash of its outputs pack.
 
-    `input_files` (repo-relative path -> base64) are `cache: false` outputs of upstream stages
-    (and of this stage, so an unchanged stage is recognised as such) from the coordinator.
-    The result is JSON-serialisable: {stage, lock_entry, files, reproduced, commit, host, seconds}.
+    `inputs` are pack hashes in the remote, unpacked in order over the clone: first the
+    coordinator's pipeline files (and any uncached files it holds), then upstream stages' outputs.
+    The result is small and JSON-serialisable:
+    {stage, lock_entry, outputs, files, reproduced, commit, host, worker, seconds}.
     """
     started = time.monotonic()
+    sweep_stale_workspaces(workdir)
     safe_name = "".join(ch if ch.isalnum() else "-" for ch in stage)
-    workspace = Path(tempfile.mkdtemp(prefix=f"dvc-stage-{safe_name}-", dir=workdir)) / "repo"
+    holder = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{safe_name}-", dir=workdir))
+    (holder / OWNER_FILE).write_text(str(os.getpid()))
+    workspace = holder / "repo"
+    where = f"worker {worker_name()} ({socket.gethostname()})"
     try:
-        log(f"stage {stage}: workspace {workspace} ({repo_url} @ {commit[:12]}) on {socket.gethostname()}")
-        prepare_workspace(workspace, repo_url, commit, pipeline_files, remote_url, log, stage)
+        log(f"stage {stage}: workspace {workspace} ({repo_url} @ {commit[:12]}) on {where}")
+        run_command(["git", "clone", "--quiet", "--no-checkout", repo_url, str(workspace)], holder, log, stage)
+        try:
+            run_command(["git", "checkout", "--quiet", "--detach", commit], workspace, log, stage)
+        except StageFailed as exc:
+            raise StageFailed(f"commit {commit[:12]} is not in {repo_url} (push it first?)\n{exc}") from exc
+        write_local_dvc_config(workspace, remote_url, os.environ.get(SHARED_CACHE_ENV))
+        store = PackStore(workspace, remote=WORKER_REMOTE)
+        for digest in inputs:
+            store.unpack(digest, workspace)
         graph = load_stage_graph(workspace)
         if stage not in graph:
-            raise StageFailed(f"stage {stage!r} is not in dvc.yaml at {commit[:12]}; stages: {', '.join(graph)}")
+            raise StageFailed(f"not in dvc.yaml at {commit[:12]}; stages: {', '.join(graph)}")
         node = graph[stage]
-        write_outputs(workspace, {safe_relative(k): v for k, v in (input_files or {}).items()})
         upstream_with_cache = [name for name in node.upstream if graph[name].cached_outs]
         if upstream_with_cache:
             run_command(dvc("pull", *upstream_with_cache), workspace, log, stage)
-        output = run_command(dvc("repro", "--single-item", "--pull", stage), workspace, log, stage)
+        output = run_command(dvc("repro", "--single-item", "--pull", stage), workspace, log, stage, timeout_s)
         if node.cached_outs:
             run_command(dvc("push", stage), workspace, log, stage)
-        lock = yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}
-        entry = (lock.get("stages") or {}).get(stage)
+        entry = ((yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}).get("stages") or {}).get(stage)
         if entry is None:
-            raise StageFailed(f"stage {stage!r}: no dvc.lock entry after `dvc repro`")
-        files = encode_outputs(workspace, node.uncached_outs)
+            raise StageFailed("no dvc.lock entry after `dvc repro`")
         missing = [p for p in node.uncached_outs if not (workspace / p).exists()]
         if missing:
-            raise StageFailed(f"stage {stage!r}: declared outputs missing after `dvc repro`: {missing}")
+            raise StageFailed(f"declared outputs missing after `dvc repro`: {missing}")
+        files = files_in(workspace, node.uncached_outs)
         return {
             "stage": stage,
             "lock_entry": entry,
+            "outputs": store.put_entries(read_files(workspace, files)) if files else None,
             "files": files,
             "reproduced": f"Running stage '{stage}'" in output,
             "commit": commit,
             "host": socket.gethostname(),
+            "worker": worker_name(),
             "seconds": round(time.monotonic() - started, 3),
         }
+    except StageFailed as exc:
+        raise StageFailed(f"stage {stage!r} failed on {where}: {exc}") from None
     finally:
-        shutil.rmtree(workspace.parent, ignore_errors=True)
+        shutil.rmtree(holder, ignore_errors=True)

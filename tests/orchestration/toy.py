@@ -1,7 +1,8 @@
 """A toy DVC project (real git, real DVC, local directory remote) for the orchestration tests.
 
-make_data -> item@a, item@b (foreach; optionally a barrier both must reach) -> flaky -> summary.
-`flaky` fails on its first attempt and succeeds afterwards (a marker file outside the workspace).
+make_data -> item@a, item@b (foreach; optionally a barrier both must reach) -> flaky -> big -> summary.
+`flaky` fails on its first attempt and succeeds afterwards (a marker file outside the workspace);
+`big` writes a `cache: false` file of `big_mb` MB that `summary` reads (stage files of any size travel).
 """
 
 from __future__ import annotations
@@ -52,13 +53,22 @@ SCRIPTS = {
             sys.exit(3)
         open("flaky.txt", "w").write("".join(open(f"out/{name}").read().upper() for name in sorted(os.listdir("out"))))
     """,
+    "src/big.py": """
+        import os, random
+        import yaml
+        size = int(yaml.safe_load(open("params.yaml"))["big_mb"] * 1024 * 1024)
+        os.makedirs("big", exist_ok=True)
+        open("big/blob.bin", "wb").write(random.Random(0).randbytes(size))  # incompressible
+    """,
     "src/summary.py": """
-        import json, os
+        import hashlib, json, os
         totals = {name[:-5]: json.load(open(f"metrics/{name}"))["total"] for name in sorted(os.listdir("metrics"))}
         os.makedirs("reports/tables", exist_ok=True)
-        json.dump({"totals": totals, "flaky_lines": len(open("flaky.txt").readlines())}, open("summary.json", "w"))
+        blob = hashlib.sha256(open("big/blob.bin", "rb").read()).hexdigest()
+        json.dump({"totals": totals, "flaky_lines": len(open("flaky.txt").readlines()), "blob_sha256": blob}, open("summary.json", "w"))
         rows = "\\n".join(f"| {k} | {v} |" for k, v in totals.items())
         open("reports/tables/table4_accuracy.md", "w").write("| item | total |\\n|---|---|\\n" + rows + "\\n")
+        open("reports/tables/table4_accuracy.csv", "w").write("item,total\\n" + "".join(f"{k},{v}\\n" for k, v in totals.items()))
     """,
 }
 
@@ -87,9 +97,16 @@ stages:
     deps: [src/flaky.py, out]
     params: [flaky_marker]
     outs: [flaky.txt]
+  big:
+    cmd: python src/big.py
+    deps: [src/big.py, flaky.txt]
+    params: [big_mb]
+    outs:
+      - big/blob.bin:
+          cache: false
   summary:
     cmd: python src/summary.py
-    deps: [src/summary.py, metrics, flaky.txt]
+    deps: [src/summary.py, metrics, flaky.txt, big/blob.bin]
     outs:
       - summary.json:
           cache: false
@@ -97,7 +114,7 @@ stages:
           cache: false
 """
 
-STAGES = ["make_data", "item@a", "item@b", "flaky", "summary"]
+STAGES = ["make_data", "item@a", "item@b", "flaky", "big", "summary"]
 
 
 def _env() -> dict[str, str]:
@@ -117,7 +134,7 @@ def dvc(cwd: Path, *args: str) -> str:
     return sh([sys.executable, "-m", "dvc", *args], cwd)
 
 
-def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False) -> Path:
+def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False, big_mb: float = 0.01) -> Path:
     """Create and commit the toy project in `root/repo` with its remote in `root/remote`; return the repo path.
 
     barrier: each foreach item waits until all items have started (they must run concurrently).
@@ -129,7 +146,7 @@ def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False) ->
         (repo / rel).write_text(textwrap.dedent(body).lstrip())
     (repo / "dvc.yaml").write_text(DVC_YAML.lstrip())
     params = {"scale": 2, "sleep_s": sleep_s, "items": {"a": {"n": 1}, "b": {"n": 3}},
-              "flaky_marker": str(root / "flaky.marker"), "barrier_dir": str(root / "barrier") if barrier else ""}
+              "flaky_marker": str(root / "flaky.marker"), "big_mb": big_mb, "barrier_dir": str(root / "barrier") if barrier else ""}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(["git", "init", "-q", "-b", "main"], repo)
     sh(["git", "config", "user.email", "test@example.com"], repo)

@@ -1,0 +1,382 @@
+"""The Prefect flows against a real local Prefect server and two `process` workers, set up by README's
+commands as written (see readme.py): server on 127.0.0.1 with SQLite in a temporary PREFECT_HOME,
+work pool `gpu`, the `run-stage/gpu` deployment from prefect.yaml, workers `gpu0` and `gpu1`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from pipeline.orchestration.liveness import HEARTBEAT_SECONDS
+
+from .readme import readme_commands
+from .server import free_port, prefect_env, spawn, stop_group, wait_healthy
+from .toy import STAGES, dvc, make_toy_project
+
+from tests.helpers import REPO_ROOT
+PARAMETERS_LIMIT = 2048  # bytes of a worker run's parameters, whatever the stage reads or writes
+
+TINY_PARAMS = {
+    "synthetic": {"train": 140, "val": 70, "test": 70},
+    "models": {"teacher": {"width": 0.0625, "se_reduction": 1}, "student_a": {"width": 0.03125, "se_reduction": 1},
+               "student_c": {"width": 0.03125, "se_reduction": 1}},
+    "train": {"input_size": 16, "batch_size": 32, "eval_batch_size": 64, "device": "cpu"},
+    "teacher": {"epochs": 1},
+    "student": {"epochs": 1},
+    "distill": {"runs": {"E1": {"student": "student_a", "loss": {"name": "kd", "T": 3, "alpha": 0.2}},
+                         "E6": {"student": "student_c", "loss": {"name": "kd", "T": 3, "alpha": 0.2}}}},
+    "baseline": {"students": ["student_c"]},
+    "benchmark": {"input_sizes": [16], "primary_input_size": 16, "latency_runs": 2, "warmup_runs": 1,
+                  "throughput_batch": 4, "throughput_runs": 1, "onnx": False},
+}
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def tiny_project_clone(base: Path) -> Path:
+    """A fresh clone of the project as it is now (code, dvc.yaml; no data or outputs) with tiny params committed."""
+    source = base / "origin"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for rel in filter(None, listed):
+        src = REPO_ROOT / rel
+        if rel.startswith(("data/", "models/", "reports/", "tests/", "benchmarks/")) or rel == "dvc.lock" or not src.is_file():
+            continue
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_bytes(src.read_bytes())
+    (source / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    (source / "data" / "raw" / ".gitkeep").write_text("")
+    params = yaml.safe_load((source / "params.yaml").read_text())
+    for section, values in TINY_PARAMS.items():  # shallow merge; `models` replaced (no student_b)
+        params[section] = values if section == "models" else {**params[section], **values}
+    (source / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _git(source, "init", "-q", "-b", "main")
+    _git(source, "add", "-A")
+    _git(source, "commit", "-qm", "tiny")
+    _git(base, "clone", "-q", str(source), "project")
+    return base / "project"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """README's one-machine setup, run command by command in a fresh clone of the project."""
+    base = tmp_path_factory.mktemp("prefect")
+    home, worker_tmp = base / "home", base / "worker-tmp"
+    home.mkdir()
+    worker_tmp.mkdir()
+    project = tiny_project_clone(base)
+    port = free_port()
+    commands = readme_commands(port, base / "remote")
+    env = prefect_env(home)  # no PREFECT_API_URL: README's `prefect config set` provides it
+    env.pop("PREFECT_API_URL", None)
+
+    def sh(command: str, timeout: float = 600, cwd: Path = project, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(["bash", "-c", f"{commands.exports}\n{command}"], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError(f"`{command}` exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+        return done
+
+    def start_worker(command: str) -> subprocess.Popen:
+        name = command.split("--name", 1)[1].split()[0]
+        return spawn(["bash", "-c", f"{commands.exports}\n{command}"], {**env, "TMPDIR": str(worker_tmp)},
+                     home / f"{name}.log", cwd=project)
+
+    server = spawn(["bash", "-c", f"{commands.exports}\n{commands.server}"], env, home / "server.log", cwd=project)
+    workers: dict[str, subprocess.Popen] = {}
+    try:
+        api_url = f"http://127.0.0.1:{port}/api"
+        wait_healthy(server, api_url, home / "server.log")
+        for command in commands.setup:
+            sh(command)
+        for command in commands.workers:
+            workers[command.split("--name", 1)[1].split()[0]] = start_worker(command)
+        yield {"env": env, "api_url": api_url, "project": project, "home": home, "worker_tmp": worker_tmp,
+               "commands": commands, "sh": sh, "workers": workers, "start_worker": start_worker, "base": base}
+    finally:
+        for proc in workers.values():
+            stop_group(proc)
+        stop_group(server)
+
+
+@pytest.fixture
+def client(stack):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: stack["api_url"]}):
+        with get_client(sync_client=True) as api:
+            yield api
+
+
+def reproduce_cli(repo: Path, stack, *extra: str, timeout: float = 500) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.orchestration.flows", "--repo-dir", str(repo), "--retry-delay", "0",
+         "--poll-interval", "0.5", *extra], env=stack["env"], capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def start_reproduce(repo: Path, stack, *extra: str) -> subprocess.Popen:
+    """The coordinator in the background, its output in files beside `repo` (read them with `output`)."""
+    with open(repo.parent / "stdout.txt", "w") as out, open(repo.parent / "stderr.txt", "w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pipeline.orchestration.flows", "--repo-dir", str(repo), "--retry-delay", "0",
+             "--poll-interval", "0.5", *extra], env=stack["env"], stdout=out, stderr=err, text=True,
+        )
+
+
+def output(repo: Path) -> tuple[str, str]:
+    return (repo.parent / "stdout.txt").read_text(), (repo.parent / "stderr.txt").read_text()
+
+
+def worker_runs(client, repo: Path | None = None) -> list:
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["run-stage"])))
+    return [run for run in runs if repo is None or run.parameters.get("repo_url") == str(repo)]
+
+
+def wait_for(condition, timeout: float, what: str, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def worker_of(run) -> str:
+    return next((tag.split(":", 1)[1] for tag in run.tags if tag.startswith("worker:")), "")
+
+
+def stage_workspaces(stack) -> list[str]:
+    return [p.name for p in stack["worker_tmp"].glob("dvc-stage-*")]
+
+
+# ----------------------------------------------------------------------------------------------
+# The toy pipeline through the deployment and both workers
+# ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def toy_run(stack, tmp_path_factory):
+    repo = make_toy_project(tmp_path_factory.mktemp("toy-flow"), barrier=True, big_mb=5)
+    started = time.monotonic()
+    done = reproduce_cli(repo, stack)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
+    return {"repo": repo, "reran": json.loads(done.stdout), "log": done.stderr, "seconds": time.monotonic() - started}
+
+
+def test_toy_pipeline_with_a_5mb_output_round_trips_and_leaves_dvc_status_clean(toy_run, stack, client):
+    repo = toy_run["repo"]
+    assert toy_run["reran"] == {stage: True for stage in STAGES}
+    assert json.loads(dvc(repo, "status", "--json")) == {}
+    assert "Running stage" not in dvc(repo, "repro")
+    summary = json.loads((repo / "summary.json").read_text())
+    assert summary["totals"] == {"a": 20 * 1, "b": 20 * 3}  # 2 * (0+1+2+3+4) * n
+    blob = (repo / "big" / "blob.bin").read_bytes()  # worker -> remote -> summary's worker, and -> here
+    assert len(blob) == 5 * 1024 * 1024
+    assert summary["blob_sha256"] == hashlib.sha256(blob).hexdigest()
+    assert (repo / "out" / "b.txt").read_text() == "b 60\n"  # cached out, checked out from the remote
+    sizes = {run.name: len(json.dumps(run.parameters)) for run in worker_runs(client, repo)}
+    assert max(sizes.values()) < PARAMETERS_LIMIT, sizes
+    assert stage_workspaces(stack) == []
+
+
+def test_task_runs_are_the_stage_items_and_the_flaky_stage_was_retried(toy_run, client):
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    runs = worker_runs(client, toy_run["repo"])
+    (coordinator,) = {run.id for run in client.read_flow_runs() if run.parameters.get("repo_dir") == str(toy_run["repo"]) and run.parameters.get("deployment")}
+
+    def recorded():  # task-run states reach the database through the server's event recorder, shortly after the flow
+        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[coordinator])))
+        return task_runs if len(task_runs) == len(STAGES) and all(run.state.is_final() for run in task_runs) else None
+
+    task_runs = wait_for(recorded, 30, "the server to record the coordinator's task runs")
+    assert sorted(run.name for run in task_runs) == sorted(STAGES)  # no placeholders with random names
+    assert {run.state.type.value for run in task_runs} == {"COMPLETED"}
+    by_name = {run.name: run for run in task_runs}
+    assert by_name["flaky"].run_count == 2 and by_name["item@a"].run_count == 1
+    assert {run.parent_task_run_id for run in runs} == {run.id for run in task_runs}
+    assert len(runs) == len(STAGES) + 1  # one retry
+    assert sorted(run.state.type.value for run in runs if run.name == "flaky") == ["COMPLETED", "FAILED"]
+    assert {worker_of(run) for run in runs} == {"gpu0", "gpu1"}
+
+
+def test_independent_items_ran_concurrently_on_two_workers(toy_run, client):
+    runs = {run.name: run for run in worker_runs(client, toy_run["repo"]) if run.state.is_completed()}
+    a, b = runs["item@a"], runs["item@b"]
+    assert a.start_time < b.end_time and b.start_time < a.end_time, "item@a and item@b did not overlap"
+    assert worker_of(a) != worker_of(b)
+    ma, mb = (json.loads((toy_run["repo"] / "metrics" / f"{k}.json").read_text()) for k in "ab")
+    assert ma["barrier_met"] and mb["barrier_met"]
+    assert ma["started"] < mb["ended"] and mb["started"] < ma["ended"]
+    assert runs["make_data"].end_time <= min(a.start_time, b.start_time)
+    assert runs["summary"].start_time >= max(a.end_time, b.end_time, runs["flaky"].end_time, runs["big"].end_time)
+
+
+def test_log_names_workers_and_failures_are_short_with_a_link_to_the_full_log(toy_run):
+    log = toy_run["log"]
+    assert "on worker gpu0" in log and "on worker gpu1" in log
+    retried = [line for line in log.splitlines() if "Retry 1/1 will start" in line or "failed on worker" in line]
+    assert retried and "full log: http://127.0.0.1:" in log and "/runs/flow-run/" in log
+    assert "flaky: first attempt fails on purpose" in log  # the stage's own words
+    assert len(log) < 200_000  # nothing like a parameter payload
+
+
+def test_tables_published_as_table_artifacts(toy_run, client):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["table-iv-accuracy"])))
+    assert artifacts and artifacts[0].type == "table"
+    rows = json.loads(artifacts[0].data) if isinstance(artifacts[0].data, str) else artifacts[0].data
+    assert rows == [{"item": "a", "total": "20"}, {"item": "b", "total": "60"}]
+    assert "table5_efficiency.csv not found" in toy_run["log"]  # the toy writes no Table V: a warning, no failure
+
+
+def test_rerun_redoes_only_changed_items_and_failure_names_the_stage(toy_run, stack):
+    """In-process mode (no workers): a changed param re-runs its item and downstream; a failing stage fails the flow."""
+    repo = toy_run["repo"]
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["items"]["b"]["n"] = 5
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    done = reproduce_cli(repo, stack, "--local")
+    assert done.returncode == 0, done.stderr[-6000:]
+    assert json.loads(done.stdout) == {stage: stage in ("item@b", "flaky", "big", "summary") for stage in STAGES}
+    assert f"{len(STAGES)} stage items, 4 to dispatch" in done.stderr  # the rest is clean in `dvc status`
+    assert json.loads(dvc(repo, "status", "--json")) == {}
+    assert json.loads((repo / "summary.json").read_text())["totals"]["b"] == 20 * 5
+
+    dvc_yaml = (repo / "dvc.yaml").read_text()
+    (repo / "dvc.yaml").write_text(dvc_yaml.replace("python src/summary.py", "python -c 'raise SystemExit(\"table is empty\")'"))
+    failed = reproduce_cli(repo, stack, "--local", "--retries", "0")
+    assert failed.returncode == 1
+    error = failed.stderr[failed.stderr.index("ERROR: DVC stage(s) failed: summary"):]
+    assert "stage 'summary' failed on worker" in error and "table is empty" in error
+    assert len(error.splitlines()) <= 12 and len(error) < 3000
+
+
+# ----------------------------------------------------------------------------------------------
+# README, as written: the project's own pipeline (tiny sizes), report included
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    project = stack["project"]
+    first, *rest = stack["commands"].runs
+    done = stack["sh"](first, timeout=1500)  # a hang guard; the run takes minutes
+    reran = json.loads(done.stdout)
+    assert {"train_teacher", "distill@E1", "distill@E6", "train_student@student_c", "report"} <= set(reran)
+    assert all(reran.values())
+    for command in rest:
+        last = stack["sh"](command)
+    assert "Data and pipelines are up to date" in last.stdout
+    assert json.loads(dvc(project, "status", "--json")) == {}
+    assert (project / "models" / "distill" / "E6" / "model.pt").is_file()  # cached out, pulled from the remote
+    assert (project / "reports" / "figures" / "fig4_confusion.png").is_file()  # uncached, through a pack
+
+    runs = worker_runs(client, project)
+    assert max(len(json.dumps(run.parameters)) for run in runs) < PARAMETERS_LIMIT
+    # Both workers took items. Which items overlap is up to the scheduler (more items are ready than
+    # there are workers), so that is asserted only where it is certain: the toy's barrier items.
+    assert {worker_of(run) for run in runs} == {"gpu0", "gpu1"}
+    for key in ("table-iv-accuracy", "table-v-efficiency"):
+        published = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+        assert published and published[0].type == "table" and published[0].data
+    assert stage_workspaces(stack) == []
+
+
+# ----------------------------------------------------------------------------------------------
+# Stopping and losing workers
+# ----------------------------------------------------------------------------------------------
+def _running_item(client, repo: Path, timeout: float = 240):
+    return wait_for(lambda: next((run for run in worker_runs(client, repo)
+                                  if run.name == "item@a" and run.state.is_running() and worker_of(run)), None),
+                    timeout, "item@a running on a worker")
+
+
+def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack, client, tmp_path, capsys):
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+
+    repo = make_toy_project(tmp_path, sleep_s=15)
+    proc = start_reproduce(repo, stack, "item@a")
+    try:
+        _running_item(client, repo)
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        stopped_s = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = output(repo)[1]
+    assert proc.returncode == 130, stderr[-4000:]
+    assert stopped_s < 10, f"coordinator took {stopped_s:.1f} s to stop"
+
+    def nothing_running():
+        active = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=["RUNNING", "PENDING", "CANCELLING", "SCHEDULED"]))))
+        return not active
+
+    wait_for(nothing_running, 30, "worker runs to be cancelled")
+    wait_for(lambda: not stage_workspaces(stack), 30, "the stage workspace to be removed")
+    with capsys.disabled():
+        print(f"\n[measured] SIGTERM -> coordinator exited in {stopped_s:.1f} s")
+
+    done = reproduce_cli(repo, stack, "item@a")
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert json.loads(done.stdout) == {"make_data": False, "item@a": True}  # make_data kept from the stopped run
+    assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a")) == {}
+
+
+def test_worker_lost_with_its_process_tree_is_noticed_and_the_stage_retried(stack, client, tmp_path, capsys):
+    repo = make_toy_project(tmp_path, sleep_s=15)
+    proc = start_reproduce(repo, stack, "item@a")
+    lost = None
+    try:
+        run = _running_item(client, repo)
+        lost = worker_of(run)
+        time.sleep(2)  # mid-stage
+        root = psutil.Process(stack["workers"][lost].pid)
+        for signal_tree in ("suspend", "kill"):  # the machine is gone: freeze the tree (no new children), then kill it
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    getattr(process, signal_tree)()
+                except psutil.NoSuchProcess:  # a short-lived command (git, dvc) that just ended
+                    pass
+        killed = time.monotonic()
+        crashed = wait_for(lambda: (lambda r: r if r.state.is_crashed() else None)(client.read_flow_run(run.id)),
+                           3 * HEARTBEAT_SECONDS, "the lost run to be marked Crashed")
+        detection_s = time.monotonic() - killed
+        proc.wait(timeout=300)
+        out, err = output(repo)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if lost:  # give the stack its worker back
+            stack["workers"][lost] = stack["start_worker"](
+                next(c for c in stack["commands"].workers if f"--name {lost}" in c))
+    with capsys.disabled():
+        print(f"\n[measured] worker tree killed -> run Crashed in {detection_s:.1f} s (bound {2 * HEARTBEAT_SECONDS} s)")
+    assert detection_s <= 2 * HEARTBEAT_SECONDS
+    assert "heartbeat" in (crashed.state.message or "")
+    assert proc.returncode == 0, err[-5000:]
+    assert json.loads(out) == {"make_data": True, "item@a": True}
+    runs = [run for run in worker_runs(client, repo) if run.name == "item@a"]
+    assert sorted((run.state.type.value, worker_of(run) == lost) for run in runs) == [("COMPLETED", False), ("CRASHED", True)]
+    assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a")) == {}
+    wait_for(lambda: not stage_workspaces(stack), 10, "the lost run's workspace to be swept")
