@@ -16,7 +16,7 @@ from pipeline.core.atomic import atomic_path, write_text
 from pipeline.core.devices import resolve_device
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
-from pipeline.ensemble.training import emoxnet_section
+from pipeline.ensemble.section import emoxnet_section
 from pipeline.reporting.emoxnet import Speed, emoxnet_table, lite_vs_mini, measure, read_json, to_markdown
 
 log = logging.getLogger("emoxnet_report")

@@ -20,7 +20,7 @@ from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
 from pipeline.ensemble.build import build_ensemble
 from pipeline.ensemble.members import member_outputs
-from pipeline.ensemble.training import emoxnet_section
+from pipeline.ensemble.section import emoxnet_section
 from pipeline.evaluation.test_set import write_evaluation
 from pipeline.training.soft_targets import save_soft_targets
 

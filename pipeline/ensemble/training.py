@@ -13,18 +13,13 @@ from typing import Any
 import numpy as np
 
 from pipeline.dataset.prepared import PreparedData
+from pipeline.ensemble.section import emoxnet_section
 from pipeline.models import check_input_size
 from pipeline.training.losses import build_loss
 from pipeline.training.runs import RunSpec, class_weights_for, train_over_seeds
 from pipeline.training.soft_targets import distribution_table
 
 LITE_KINDS = ("lite", "lite_baseline")
-
-
-def emoxnet_section(params: dict[str, Any]) -> dict[str, Any]:
-    if "emoxnet" not in params:
-        raise ValueError("params.yaml has no `emoxnet` section (see README, \"EmoXNet\")")
-    return params["emoxnet"]
 
 
 def _train(params: dict[str, Any], kind: str, name: str, model_name: str, input_size: int, epochs: int,
