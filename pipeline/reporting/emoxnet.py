@@ -89,7 +89,8 @@ def lite_vs_mini(lite_rows: dict[str, tuple[dict, Speed]], mini_rows: dict[str, 
     for name, (metrics, speed) in lite_rows.items():
         out.append(_efficiency(name, "EmoXNetLite", metrics["test_acc"], speed.params, speed.latency_ms))
     for run, (metrics, bench) in mini_rows.items():
-        out.append(_efficiency(run, f"Mini-ResEmoteNet ({metrics.get('model')})", metrics["test_acc"],
+        family = "ResEmoteNet (teacher)" if metrics.get("kind") == "teacher" else f"Mini-ResEmoteNet ({metrics.get('model')})"
+        out.append(_efficiency(run, family, metrics["test_acc"],
                                int(bench["params"]), float(bench["latency_ms_b1"])))
     return pd.DataFrame(out)
 
