@@ -12,7 +12,6 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -61,6 +60,3 @@ def member_outputs(name: str, checkpoint: str | os.PathLike, data: PreparedData,
     log.info("member %s (%s, %s params, input %d): logits ready", name, out.family, f"{out.params:,}", size)
     return out
 
-
-def labels_of(data: PreparedData, split: str) -> np.ndarray:
-    return data.subset(split)[1]

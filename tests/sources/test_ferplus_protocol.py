@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from pipeline.sources import ferplus
