@@ -4,9 +4,16 @@ Training and evaluation metrics carry ``kind`` and ``run``; consumers find runs 
 not by a path convention shared with dvc.yaml, and name them with :func:`run_key`.
 """
 
-RUN_KINDS = ("teacher", "distill", "baseline")
+RUN_KINDS = ("teacher", "distill", "baseline")  # the Mini-ResEmoteNet runs (the paper's tables)
+EMOXNET_KINDS = ("emoxnet_member", "lite", "lite_baseline")  # the EmoXNet family's trained runs
 
 
 def run_key(kind: str, run: str) -> str:
-    """The teacher, a distill run id (E1), or ``baseline_<student>``."""
-    return f"baseline_{run}" if kind == "baseline" else run
+    """The teacher, a distill run id (E1), ``baseline_<student>``, ``emoxnet_lite``, ``emoxnet_member_<name>``."""
+    if kind == "baseline":
+        return f"baseline_{run}"
+    if kind == "emoxnet_member":
+        return f"emoxnet_member_{run}"
+    if kind in ("lite", "lite_baseline"):
+        return f"emoxnet_{run}"
+    return run

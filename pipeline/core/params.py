@@ -223,6 +223,8 @@ SCHEMA = Section(keys={
         "drop_train_duplicates_of_test": Bool(),
         "rafdb_val_fraction": Float(min=0, max=1, min_exclusive=True, max_exclusive=True),
         "rafdb_val_seed": Int(min=0),
+        "ferplus_classes": Int(min=7, max=8, optional=True),  # FER+: 8 (contempt kept, the FER+ task) or 7
+        "ferplus_target": Choice(values=("majority", "crossentropy"), optional=True),  # FER+ train targets
     }),
     "synthetic": Section(keys={"seed": Int(min=0), "train": Int(min=2), "val": Int(min=1), "test": Int(min=1)}),
     "models": MapOf(value=Open(name_key="family", default_name="resemotenet")),
@@ -259,6 +261,16 @@ SCHEMA = Section(keys={
         "onnx": Bool(),
         "onnx_atol": POSITIVE,
     }),
+    # EmoXNet / EmoXNetLite (arXiv:2106.16126), a second family in the same pipeline (README, "EmoXNet").
+    "emoxnet": Section(optional=True, keys={
+        "models": MapOf(value=Open(name_key="family", default_name="resemotenet")),
+        "teacher_member": Bool(),  # the trained ResEmoteNet teacher joins the ensemble (not retrained)
+        "members": MapOf(value=Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE})),
+        "member_loss": LOSS,
+        "ensemble": Section(keys={"rule": Choice(values=("mean", "val_weighted"))}),
+        "lite": Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE, "loss": LOSS}),
+        "lite_baseline_loss": LOSS,
+    }),
 })
 
 
@@ -277,7 +289,25 @@ def _cross_checks(params: dict[str, Any]) -> None:
         need_model(name, f"baseline.students[{i}]")
 
 
-EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks]
+def _emoxnet_checks(params: dict[str, Any]) -> None:
+    """EmoXNet's members and Lite name models of emoxnet.models; the ensemble has at least two members."""
+    section = params.get("emoxnet")
+    if section is None:
+        return
+    models = section["models"]
+    named = [(f"emoxnet.members.{m}.model", spec["model"]) for m, spec in section["members"].items()]
+    for key, name in [*named, ("emoxnet.lite.model", section["lite"]["model"])]:
+        if name not in models:
+            raise ParamsError(f"params.yaml: {key} names model {name!r}, which is not in emoxnet.models "
+                              f"(known: {', '.join(models)})")
+    if section["teacher_member"] and "teacher" in section["members"]:
+        raise ParamsError("params.yaml: emoxnet.members has an entry 'teacher', but that name is the reused "
+                          "ResEmoteNet teacher (emoxnet.teacher_member: true); rename it")
+    if len(section["members"]) + int(section["teacher_member"]) < 2:
+        raise ParamsError("params.yaml: an ensemble needs at least two members (emoxnet.members + teacher_member)")
+
+
+EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks]
 
 
 def check_params(raw: Any) -> dict[str, Any]:

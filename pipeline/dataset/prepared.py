@@ -23,6 +23,9 @@ class PreparedData:
     split: np.ndarray  # int8, (N,), indices into SPLITS
     source: str
     class_names: tuple[str, ...]
+    # Optional per-image label distributions (N, classes), rows summing to 1: FER+'s vote
+    # distributions ("crossentropy" targets); None when the labels are all there is.
+    soft_labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -34,6 +37,9 @@ class PreparedData:
             raise ValueError(f"need at least 2 classes, got {self.class_names}")
         if n and (self.labels.min() < 0 or self.labels.max() >= len(self.class_names)):
             raise ValueError(f"labels outside 0..{len(self.class_names) - 1}")
+        if self.soft_labels is not None and self.soft_labels.shape != (n, len(self.class_names)):
+            raise ValueError(f"soft_labels must be (N, classes) = {(n, len(self.class_names))}, "
+                             f"got {self.soft_labels.shape}")
 
     @property
     def num_classes(self) -> int:
@@ -45,6 +51,10 @@ class PreparedData:
         if not mask.any():
             raise ValueError(f"split {split_name!r} is empty in the prepared {self.source} dataset")
         return self.images[mask], self.labels[mask]
+
+    def soft_subset(self, split_name: str) -> np.ndarray | None:
+        """The soft labels of one split (None when the data has none)."""
+        return None if self.soft_labels is None else self.soft_labels[self.split == SPLIT_CODE[split_name]]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Class counts per split, keyed by split then class name (the paper's Table III)."""
@@ -58,8 +68,9 @@ class PreparedData:
 def save_prepared(path: str | os.PathLike, data: PreparedData) -> None:
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as fh:
+            soft = {} if data.soft_labels is None else {"soft_labels": data.soft_labels.astype(np.float32)}
             np.savez(fh, images=data.images, labels=data.labels.astype(np.int64), split=data.split.astype(np.int8),
-                     source=np.array(data.source), class_names=np.array(data.class_names))
+                     source=np.array(data.source), class_names=np.array(data.class_names), **soft)
 
 
 def load_prepared(path: str | os.PathLike) -> PreparedData:
@@ -69,4 +80,5 @@ def load_prepared(path: str | os.PathLike) -> PreparedData:
         if "class_names" not in npz:
             raise ValueError(f"{path} has no class_names (written by an older version): run `dvc repro prepare`")
         return PreparedData(images=npz["images"], labels=npz["labels"], split=npz["split"], source=str(npz["source"]),
-                            class_names=tuple(str(c) for c in npz["class_names"]))
+                            class_names=tuple(str(c) for c in npz["class_names"]),
+                            soft_labels=npz["soft_labels"] if "soft_labels" in npz else None)

@@ -276,3 +276,14 @@ def fmt_ref(ref: Ref, digits: int = 2) -> str:
         return NOT_FOUND
     value = ref.value
     return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 1000 else f"{value:.{digits}f}"
+
+
+# === EmoXNet / EmoXNetLite (arXiv:2106.16126) ==================================================
+# A separate block, read by pipeline.reporting.emoxnet only. Only the abstract is public (no code,
+# no full text found): the four accuracies below are all it reports; member list, sizes, FLOPs,
+# latencies and per-class values stay unknown. "FER+" is FER2013 test images with FER+ labels.
+EMOXNET_SOURCE = "EmoXNet, arXiv:2106.16126, abstract"
+EMOXNET_ACCURACY: dict[str, dict[str, Ref]] = {
+    "EmoXNet": {"FER+": Ref(85.07, EMOXNET_SOURCE), "RAF-DB": Ref(86.25, EMOXNET_SOURCE)},
+    "EmoXNetLite": {"FER+": Ref(82.07, EMOXNET_SOURCE), "RAF-DB": Ref(81.78, EMOXNET_SOURCE)},
+}

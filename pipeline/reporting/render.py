@@ -18,6 +18,7 @@ import pandas as pd
 from pipeline.core.atomic import atomic_path, write_text
 from pipeline.reporting import cells, paper
 from pipeline.reporting.summary import summary_markdown
+from pipeline.core.naming import RUN_KINDS  # the paper's runs; EmoXNet has its own report
 from pipeline.reporting.tables import TABLE_TITLES, ReportInputs, Table, build_tables, report_key, run_ids
 
 FIG4_NAME = "fig4_confusion.png"
@@ -43,9 +44,6 @@ def _read_confusion(path: Path) -> pd.DataFrame | None:
     if missing:
         raise ValueError(f"{path}: missing column(s) {sorted(missing)}; expected 'actual,predicted'")
     return frame
-
-
-RUN_KINDS = ("teacher", "distill", "baseline")
 
 
 def _runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:

@@ -37,7 +37,8 @@ class LoadedDataset:
     def select(self, keep: np.ndarray) -> "LoadedDataset":
         """The same dataset restricted to the images where ``keep`` is true."""
         d = self.data
-        data = PreparedData(d.images[keep], d.labels[keep], d.split[keep], d.source, d.class_names)
+        data = PreparedData(d.images[keep], d.labels[keep], d.split[keep], d.source, d.class_names,
+                            None if d.soft_labels is None else d.soft_labels[keep])
         return LoadedDataset(data, self.lines[keep], self.files, dict(self.dropped),
                              None if self.names is None else self.names[keep], dict(self.extra))
 

@@ -119,6 +119,42 @@ class KnowledgeDistillation(Loss):
         return {"loss": self.ce_weight * ce + self.alpha * self.temperature ** 2 * kl, "ce": ce, "kl": kl}
 
 
+@register_loss("smoothed_kd")
+class LabelSmoothedDistillation(Loss):
+    """EmoXNetLite's loss: cross-entropy against label-smoothed teacher probabilities, plus optional hard CE.
+
+    target = (1 - epsilon) * softmax(teacher / T) + epsilon / K, as Keras' label smoothing applied to
+    the teacher's (an ensemble's) probabilities; the student is trained on it like any Keras model on
+    soft labels, at its own T = 1. total = (1 - alpha) * soft CE + alpha * CE(student, hard label;
+    class weights). With epsilon = 0, T = 1, alpha = 0 and a table of log-probabilities this is plain
+    cross-entropy on a label distribution (FER+'s "crossentropy" mode on vote distributions).
+    """
+
+    needs_soft_targets = True
+
+    def __init__(self, epsilon: float = 0.1, T: float = 1.0, alpha: float = 0.0):
+        super().__init__()
+        _require(0 <= epsilon < 1, "epsilon", epsilon, "in [0, 1)")
+        _require(T > 0, "T", T, "> 0")
+        _require(0 <= alpha <= 1, "alpha", alpha, "in [0, 1]")
+        self.epsilon, self.temperature, self.alpha = float(epsilon), float(T), float(alpha)
+
+    def options(self) -> dict[str, Any]:
+        return {"epsilon": self.epsilon, "T": self.temperature, "alpha": self.alpha}
+
+    def targets(self, teacher_logits: torch.Tensor) -> torch.Tensor:
+        """The smoothed soft labels of a batch of teacher logits."""
+        probs = F.softmax(teacher_logits.float() / self.temperature, dim=1)
+        return (1.0 - self.epsilon) * probs + self.epsilon / probs.shape[1]
+
+    def forward(self, logits, labels, idx, flip) -> dict[str, torch.Tensor]:
+        column = flip.long() if flip is not None else torch.zeros_like(idx)
+        target = self.targets(self.teacher_logits[idx, column])
+        soft = -(target * F.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()
+        ce = self.cross_entropy(logits, labels)
+        return {"loss": (1.0 - self.alpha) * soft + self.alpha * ce, "soft": soft, "ce": ce}
+
+
 def _require(ok: bool, key: str, value: Any, rule: str) -> None:
     if not ok:
         raise ValueError(f"{key} must be {rule}, got {value!r}")

@@ -41,3 +41,13 @@ def load_soft_targets(path: str | os.PathLike, num_train: int, num_classes: int)
         bad = int(np.argwhere(~np.isfinite(table))[0][0])
         raise ValueError(f"{path}: non-finite teacher logits at train row {bad}")
     return table
+
+
+def distribution_table(soft_labels: np.ndarray, floor: float = 1e-8) -> np.ndarray:
+    """Label distributions (N, K) as a soft-target table (N, 2, K) of log-probabilities (the mirror shares its row).
+
+    softmax(log p) = p, so a loss reading teacher logits reads these distributions unchanged: FER+'s
+    vote distributions ("crossentropy" targets) go through the same table and losses as a teacher's.
+    """
+    logp = np.log(np.clip(np.asarray(soft_labels, np.float64), floor, None)).astype(np.float32)
+    return np.ascontiguousarray(np.stack([logp, logp], axis=1))

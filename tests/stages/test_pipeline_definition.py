@@ -44,7 +44,9 @@ def test_default_pipeline_expands_to_one_stage_per_run_model_and_baseline(pipeli
                 | {f"distill@{r}" for r in PAPER_RUNS} | {f"evaluate_distill@{r}" for r in PAPER_RUNS}
                 | {f"train_student@{s}" for s in ("student_a", "student_c")}
                 | {f"evaluate_baseline@{s}" for s in ("student_a", "student_c")}
-                | {f"benchmark@{m}" for m in ("teacher", "student_a", "student_b", "student_c")})
+                | {f"benchmark@{m}" for m in ("teacher", "student_a", "student_b", "student_c")}
+                | {"emoxnet_member@vgg13", "emoxnet_member@resnet18", "emoxnet_ensemble", "emoxnet_lite",
+                   "emoxnet_lite_baseline", "emoxnet_evaluate@lite", "emoxnet_evaluate@lite_baseline", "emoxnet_report"})
     assert names == expected
 
 

@@ -1,0 +1,1 @@
+"""EmoXNet: an ensemble of different architectures, combined on their softmax outputs, used as a teacher."""

@@ -1,0 +1,111 @@
+"""EmoXNet's tables: members, ensemble and Lite beside the paper's four numbers; Lite vs Mini-ResEmoteNet.
+
+Efficiency numbers are measured here with the benchmark module's own functions (FLOPs counter,
+batch-1 latency after warm-up) at ``benchmark.primary_input_size``, as Table V measures the
+Mini-ResEmoteNet models, so "accuracy per ms" compares like with like on one device. The
+ensemble's params, FLOPs and latency are its members' sums (members run one after another).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from pipeline.evaluation.benchmarking import flops_per_image, latency_stats, size_mib_fp32, time_forward
+from pipeline.models import count_parameters, load_model
+from pipeline.reporting import paper
+
+
+@dataclass(frozen=True)
+class Speed:
+    params: int
+    flops: int
+    latency_ms: float
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+@torch.no_grad()
+def measure(checkpoint: Path, input_size: int, runs: int, warmup: int, device: torch.device) -> Speed:
+    """Params, FLOPs per image and median batch-1 latency (ms) of a saved model at ``input_size``."""
+    model, _ = load_model(checkpoint, map_location=device)
+    model.eval()
+    seconds = time_forward(model, torch.randn(1, 3, input_size, input_size, device=device), runs, warmup)
+    return Speed(count_parameters(model), flops_per_image(model, input_size),
+                 latency_stats(seconds)["latency_ms_b1"])
+
+
+def _paper(row: str, dataset: str) -> float | None:
+    ref = paper.EMOXNET_ACCURACY.get(row, {}).get(dataset)
+    return ref.value if ref is not None else None
+
+
+def emoxnet_table(ensemble: dict[str, Any], lite: dict[str, Any] | None, baseline: dict[str, Any] | None,
+                  speeds: dict[str, Speed], dataset: str, input_size: int) -> pd.DataFrame:
+    """One row per member, the ensemble, the Lite and its baseline; ours (test %) beside the paper's."""
+    rows = []
+    for name, member in ensemble["members"].items():
+        rows.append({"model": name, "role": f"member ({member['family']}, weight {member['weight']:.3f})",
+                     "speed": speeds.get(name), "test_acc": member["test_acc"], "paper": None})
+    member_speeds = [speeds[n] for n in ensemble["members"] if n in speeds]
+    total = Speed(sum(s.params for s in member_speeds), sum(s.flops for s in member_speeds),
+                  sum(s.latency_ms for s in member_speeds)) if len(member_speeds) == len(ensemble["members"]) else None
+    rows.append({"model": "EmoXNet", "role": f"ensemble ({ensemble['rule']})", "speed": total,
+                 "test_acc": ensemble["test_acc"], "paper": "EmoXNet"})
+    for name, metrics, role, ref in (("EmoXNetLite", lite, "distilled (smoothed_kd)", "EmoXNetLite"),
+                                     ("EmoXNetLite baseline", baseline, "same net, plain CE", None)):
+        if metrics is not None:
+            rows.append({"model": name, "role": role, "speed": speeds.get(name), "test_acc": metrics["test_acc"],
+                         "paper": ref})
+    out = []
+    for r in rows:
+        s: Speed | None = r["speed"]
+        out.append({
+            "model": r["model"], "role": r["role"],
+            "params": s.params if s else None,
+            "size_mib_fp32": round(size_mib_fp32(s.params), 2) if s else None,
+            f"gflops_at_{input_size}": round(s.flops / 1e9, 4) if s else None,
+            f"latency_ms_b1_at_{input_size}": round(s.latency_ms, 3) if s else None,
+            f"test_acc_{dataset}": round(100 * r["test_acc"], 2),
+            "paper_fer_plus": _paper(r["paper"], "FER+") if r["paper"] else None,
+            "paper_raf_db": _paper(r["paper"], "RAF-DB") if r["paper"] else None,
+        })
+    return pd.DataFrame(out)
+
+
+def lite_vs_mini(lite_rows: dict[str, tuple[dict, Speed]], mini_rows: dict[str, tuple[dict, dict]]) -> pd.DataFrame:
+    """Accuracy per million parameters and per millisecond: EmoXNetLite against the Mini-ResEmoteNet students.
+
+    ``lite_rows``: name -> (eval metrics, Speed); ``mini_rows``: run -> (eval metrics, benchmark report).
+    """
+    out = []
+    for name, (metrics, speed) in lite_rows.items():
+        out.append(_efficiency(name, "EmoXNetLite", metrics["test_acc"], speed.params, speed.latency_ms))
+    for run, (metrics, bench) in mini_rows.items():
+        family = "ResEmoteNet (teacher)" if metrics.get("kind") == "teacher" else f"Mini-ResEmoteNet ({metrics.get('model')})"
+        out.append(_efficiency(run, family, metrics["test_acc"],
+                               int(bench["params"]), float(bench["latency_ms_b1"])))
+    return pd.DataFrame(out)
+
+
+def _efficiency(name: str, family: str, acc: float, params: int, latency_ms: float) -> dict[str, Any]:
+    return {"model": name, "family": family, "test_acc": round(100 * acc, 2), "params_m": round(params / 1e6, 3),
+            "latency_ms_b1": round(latency_ms, 3), "acc_per_m_params": round(100 * acc / (params / 1e6), 2),
+            "acc_per_ms": round(100 * acc / latency_ms, 2)}
+
+
+def to_markdown(frame: pd.DataFrame) -> str:
+    """A GitHub table; empty cells as 'n/a'."""
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        lines.append("| " + " | ".join("n/a" if pd.isna(v) else (f"{v:,}" if isinstance(v, int) else str(v))
+                                       for v in row) + " |")
+    return "\n".join(lines) + "\n"
