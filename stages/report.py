@@ -1,6 +1,7 @@
 """DVC stage report: Tables I-VI (Markdown + CSV, index), Fig. 4 and the one-page reproduction summary.
 
-    python -m stages.report --validation reports/validation.json --models models --eval reports/eval \
+    python -m stages.report --validation reports/validation.json --models models/teacher models/distill \
+        models/baseline --eval reports/eval \
         --benchmarks reports/benchmark --tables reports/tables --figures reports/figures \
         --summary reports/README.md
 
@@ -26,7 +27,7 @@ FLAGS = (("--validation", "validation report (.json)"), ("--models", "folder of 
 def main(argv=None) -> None:
     parser = stage_parser(__doc__)
     for flag, what in FLAGS:
-        parser.add_argument(flag, help=what)
+        parser.add_argument(flag, help=what, nargs="+" if flag == "--models" else None)
     parser.add_argument("--params", default=str(PARAMS_FILE), help="params file of the run (default params.yaml)")
     parser.add_argument("--run-info", help="optional run.json: profile, commit, wall_time")
     parser.add_argument("--run-folder", help="render a committed run folder in place (sets every path)")

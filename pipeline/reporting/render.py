@@ -64,7 +64,7 @@ def schedule_of(params: dict[str, Any]) -> dict[str, Any]:
             "input_size": train.get("input_size"), "batch_size": train.get("batch_size"), "lr": train.get("lr")}
 
 
-def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models_dir: str | os.PathLike,
+def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models_dir: str | os.PathLike | list,
                    eval_dir: str | os.PathLike, benchmark_dir: str | os.PathLike,
                    run_info: str | os.PathLike | None = None) -> ReportInputs:
     """Read every report input that exists; runs are found by the kind/run their metrics carry."""
@@ -79,9 +79,11 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
         run_info=(_read_json(Path(run_info)) or {}) if run_info else {},
     )
     wanted = {row["run"] for row in run_ids(inputs)}
-    for key, (_, metrics) in (_runs_under(Path(models_dir)) if Path(models_dir).is_dir() else {}).items():
-        if key in wanted:
-            inputs.training[key] = metrics
+    models_dirs = [models_dir] if isinstance(models_dir, (str, os.PathLike)) else list(models_dir)
+    for folder in models_dirs:  # the teacher's, the distilled and the baseline runs' folders (or one parent)
+        for key, (_, metrics) in (_runs_under(Path(folder)) if Path(folder).is_dir() else {}).items():
+            if key in wanted:
+                inputs.training[key] = metrics
     for key, (folder, metrics) in (_runs_under(Path(eval_dir)) if Path(eval_dir).is_dir() else {}).items():
         if key in wanted:
             inputs.evaluation[key] = metrics

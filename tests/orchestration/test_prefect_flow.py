@@ -38,6 +38,10 @@ TINY_PARAMS = {
     "baseline": {"students": ["student_c"]},
     "benchmark": {"input_sizes": [16], "primary_input_size": 16, "latency_runs": 2, "warmup_runs": 1,
                   "throughput_batch": 4, "throughput_runs": 1, "onnx": False},
+    "emoxnet": {"members": {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16},
+                            "resnet18": {"model": "resnet18", "epochs": 1, "input_size": 16}},
+                "lite": {"model": "lite", "epochs": 1, "input_size": 16,
+                         "loss": {"name": "smoothed_kd", "epsilon": 0.1, "T": 1.0, "alpha": 0.5}}},
 }
 
 
