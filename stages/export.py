@@ -3,7 +3,8 @@
     python -m stages.export --models models --out models/export
 
 Runs are found by the ``kind``/``run`` their metrics.json carries (teacher, each distill run,
-``baseline_<student>``, the EmoXNet members and ``emoxnet_lite``); writes <out>/<run>.onnx and <run>.md, plus <out>/index.json (times, parity, hashes).
+``baseline_<student>``, ``emoxnet_lite`` and ``emoxnet_lite_baseline``); writes <out>/<run>.onnx and
+<run>.md, plus <out>/index.json (times, parity, hashes).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pipeline.core.atomic import write_json
 from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
-from pipeline.core.naming import EMOXNET_KINDS, RUN_KINDS, run_key
+from pipeline.core.naming import RUN_KINDS, run_key
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.export import ExportMeta, export_bundle, git_commit
@@ -22,6 +23,8 @@ from pipeline.models import count_parameters, load_model
 
 log = logging.getLogger("export")
 
+# The models `analyze` can run: the paper's runs and EmoXNetLite (the ensemble's members are teachers, not exported).
+EXPORTED_KINDS = RUN_KINDS + ("lite", "lite_baseline")
 _METRIC_KEYS = ("kind", "run", "model", "params", "T", "alpha", "seeds", "val_acc", "test_acc", "test_acc_std",
                 "test_loss")
 
@@ -32,9 +35,9 @@ def trained_runs(models_dir: Path) -> dict[str, tuple[Path, dict]]:
     for metrics_file in sorted(models_dir.glob("**/metrics.json")):
         metrics = json.loads(metrics_file.read_text())
         checkpoint = metrics_file.with_name("model.pt")
-        if metrics.get("kind") in RUN_KINDS + EMOXNET_KINDS and "run" in metrics and checkpoint.exists():
+        if metrics.get("kind") in EXPORTED_KINDS and "run" in metrics and checkpoint.exists():
             found[run_key(metrics["kind"], metrics["run"])] = (checkpoint, metrics)
-    order = {kind: i for i, kind in enumerate(RUN_KINDS + EMOXNET_KINDS)}  # teacher, distill runs, baselines, EmoXNet
+    order = {kind: i for i, kind in enumerate(EXPORTED_KINDS)}  # teacher, distill runs, baselines, EmoXNetLite
     return dict(sorted(found.items(), key=lambda item: order[item[1][1]["kind"]]))
 
 
