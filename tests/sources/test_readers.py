@@ -7,8 +7,8 @@ import pytest
 
 from pipeline.core.constants import SPLIT_CODE
 from pipeline.sources.fer2013 import CLASS_NAMES
-from pipeline.sources import fer2013, ferplus, rafdb
-from pipeline.sources.common import decode_pixels, read_csv_table, scan_pixels
+from pipeline.sources import fer2013, rafdb
+from pipeline.sources.common import decode_pixels, scan_pixels
 from pipeline.sources.registry import get_source
 from tests.fixtures_data import (FERPLUS_HEADER, SHARED_DATA, fer_image, fer_rows, pixels_text, rafdb_entries,
                                  write_fer_csv, write_rafdb)
@@ -20,10 +20,6 @@ OPTIONS = {"rafdb_val_fraction": 0.1, "rafdb_val_seed": 0}
 def read_source(name, raw_dir, **options):
     source = get_source(name)
     return source.read(source.files(raw_dir), {**OPTIONS, **options})
-
-
-def read_ferplus(fer_path, votes_path):
-    return ferplus.read_tables(fer_path, votes_path, read_csv_table(fer_path), read_csv_table(votes_path))
 
 
 @pytest.mark.parametrize("name", ["fer2013.csv", "fer2013.csv.gz"])
