@@ -1,11 +1,18 @@
-"""DVC stage benchmark: size, FLOPs, inference memory, latency and throughput of one architecture.
+"""DVC stage benchmark: size, FLOPs, inference memory, latency and throughput of each architecture (Table V).
 
-    python -m stages.benchmark student_a --out reports/benchmark/student_a.json
+    python -m stages.benchmark --out reports/benchmark                 # every model of params.yaml `models`
+    python -m stages.benchmark student_a student_c --out reports/benchmark
+
+One process for all models: a stage item per model paid ~10 s of imports and DVC bookkeeping
+each, more than the measurements themselves on 2 CPU cores.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+
+from tqdm import tqdm
 
 from pipeline.core.atomic import write_json
 from pipeline.core.devices import resolve_device
@@ -18,21 +25,30 @@ log = logging.getLogger("benchmark")
 
 def main(argv=None) -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("model_name", help="a key of params.yaml models")
-    parser.add_argument("--out", required=True, help="report file (.json)")
+    parser.add_argument("model_names", nargs="*", help="keys of params.yaml models (default: all of them)")
+    parser.add_argument("--out", required=True, help="folder for one <model>.json per model")
     args = parser.parse_args(argv)
     params = load_params()
     models = params["models"]
-    if args.model_name not in models:
-        raise ValueError(f"params.yaml: models has no {args.model_name!r} (known: {', '.join(models)})")
+    unknown = [name for name in args.model_names if name not in models]
+    if unknown:
+        raise ValueError(f"params.yaml: models has no {', '.join(map(repr, unknown))} (known: {', '.join(models)})")
+    names = args.model_names or list(models)
+    out = Path(args.out)
+    if not args.model_names:  # the folder mirrors `models`: reports of models no longer there go
+        for stale in sorted(out.glob("*.json")):
+            if stale.stem not in models:
+                stale.unlink()
+                log.info("removed %s (%r is no longer in params.yaml models)", stale, stale.stem)
     settings = BenchmarkSettings.from_params(params["benchmark"], params["train"]["input_size"])
     device = resolve_device(params["train"]["device"])
-    report = benchmark_model(args.model_name, models[args.model_name], device, settings)
-    write_json(args.out, report)
-    log.info("%s: %s params, %.2f MiB fp32, %.2f ms/img (b1, %dx%d), %.0f img/s, peak mem +%.1f MiB on %s",
-             args.model_name, f"{report['params']:,}", report["size_mib_fp32"], report["latency_ms_b1"],
-             report["input_size"], report["input_size"], report["throughput_img_s"],
-             report["peak_inference_memory_mib"], report["device"])
+    for name in tqdm(names, desc="benchmark", unit="model"):
+        report = benchmark_model(name, models[name], device, settings)
+        write_json(out / f"{name}.json", report)
+        log.info("%s: %s params, %.2f MiB fp32, %.2f ms/img (b1, %dx%d), %.0f img/s, peak mem +%.1f MiB on %s",
+                 name, f"{report['params']:,}", report["size_mib_fp32"], report["latency_ms_b1"],
+                 report["input_size"], report["input_size"], report["throughput_img_s"],
+                 report["peak_inference_memory_mib"], report["device"])
 
 
 if __name__ == "__main__":

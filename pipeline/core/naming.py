@@ -5,7 +5,6 @@ not by a path convention shared with dvc.yaml, and name them with :func:`run_key
 """
 
 RUN_KINDS = ("teacher", "distill", "baseline")  # the Mini-ResEmoteNet runs (the paper's tables)
-EMOXNET_KINDS = ("emoxnet_member", "lite", "lite_baseline")  # the EmoXNet family's trained runs
 
 
 def run_key(kind: str, run: str) -> str:

@@ -7,7 +7,6 @@ import os
 from typing import Sequence
 
 import numpy as np
-from sklearn.utils.class_weight import compute_class_weight
 
 
 def balanced_class_weights(train_labels: np.ndarray, class_names: Sequence[str]) -> dict[str, float]:
@@ -19,6 +18,8 @@ def balanced_class_weights(train_labels: np.ndarray, class_names: Sequence[str])
     missing = sorted(set(classes.tolist()) - set(np.unique(train_labels).tolist()))
     if missing:
         raise ValueError(f"class(es) {[class_names[c] for c in missing]} have no train images; cannot weight them")
+    from sklearn.utils.class_weight import compute_class_weight  # here: sklearn costs ~2 s to import per stage
+
     weights = compute_class_weight("balanced", classes=classes, y=train_labels)
     return {name: float(w) for name, w in zip(class_names, weights)}
 

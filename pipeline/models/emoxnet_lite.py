@@ -14,7 +14,6 @@ from __future__ import annotations
 from functools import partial
 
 from torch import nn
-from torchvision.models import mobilenet_v3_small
 
 from pipeline.models.registry import register_family
 
@@ -28,6 +27,8 @@ def emoxnet_lite(width_mult: float = 1.0, stem_stride: int = 1, dropout: float =
     if not 0 < width_mult <= 2 or not 0 <= dropout < 1 or not 0 < bn_momentum <= 1:
         raise ValueError(f"need 0 < width_mult <= 2, 0 <= dropout < 1, 0 < bn_momentum <= 1; got {width_mult}, "
                          f"{dropout}, {bn_momentum}")
+    from torchvision.models import mobilenet_v3_small  # here, not at the top: torchvision costs ~2 s to import
+
     norm = partial(nn.BatchNorm2d, eps=0.001, momentum=float(bn_momentum))
     model = mobilenet_v3_small(weights=None, num_classes=num_classes, width_mult=float(width_mult),
                                dropout=float(dropout), norm_layer=norm)

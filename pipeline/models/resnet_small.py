@@ -8,7 +8,6 @@ block - is swapped for a 3x3 stride-1 conv and no pool, as CIFAR-style ResNets d
 from __future__ import annotations
 
 from torch import nn
-from torchvision.models import resnet18
 
 from pipeline.models.registry import register_family
 
@@ -18,6 +17,8 @@ def resnet18_small(stem_stride: int = 1, num_classes: int = 7) -> nn.Module:
     """ResNet-18 (11.2 M params) with a 3x3 first conv of stride ``stem_stride`` and no max-pool."""
     if stem_stride not in (1, 2):
         raise ValueError(f"stem_stride must be 1 or 2, got {stem_stride!r}")
+    from torchvision.models import resnet18  # here, not at the top: torchvision costs ~2 s to import
+
     model = resnet18(weights=None, num_classes=num_classes)
     model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=stem_stride, padding=1, bias=False)
     model.maxpool = nn.Identity()

@@ -109,18 +109,31 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
     return [(s, starts[i + 1] if i + 1 < len(starts) else n) for i, s in enumerate(starts)]
 
 
+def _set_deterministic(mode: bool, warn_only: bool, compiling: bool) -> None:
+    """torch.use_deterministic_algorithms, minus its import of torch._inductor when nothing is compiled.
+
+    The public function also sets ``torch._inductor.config.deterministic`` and so imports the
+    compiler stack (~2 s per stage on 2 cores); that setting only matters for torch.compile.
+    """
+    set_flag = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if compiling or set_flag is None:
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+    else:
+        set_flag(mode, warn_only=warn_only)
+
+
 @contextlib.contextmanager
-def deterministic_algorithms(enabled: bool):
+def deterministic_algorithms(enabled: bool, compiling: bool = False):
     """Temporarily ask torch for deterministic kernels (warn-only where none exists, e.g. some CUDA ops)."""
     previous = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
     previous_benchmark = torch.backends.cudnn.benchmark
     if enabled:
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        _set_deterministic(True, True, compiling)
         torch.backends.cudnn.benchmark = False
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+        _set_deterministic(previous[0], previous[1], compiling)
         torch.backends.cudnn.benchmark = previous_benchmark
 
 
@@ -298,7 +311,7 @@ def fit(
     run_label = f"{run} (seed {config.seed})"
     fp = config_fingerprint(config, device, identity)
 
-    with deterministic_algorithms(config.deterministic):
+    with deterministic_algorithms(config.deterministic, compiling=config.compile):
         state = new_state(make_model, config, device)
         state.train_size = len(train)
         saved = load_checkpoint(checkpoint, fp, run=run_label) if checkpoint else None

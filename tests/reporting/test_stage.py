@@ -28,3 +28,10 @@ def test_readme_shows_the_default_runs_table_iv_as_written():
     readme = (REPO / "README.md").read_text()
     assert table in readme, ("README's 'Table IV, default run' differs from reports/tables/table4_accuracy.md: "
                              "paste the file's table and notes (everything below its title) into README")
+
+
+def test_readme_shows_the_real_fer2013_examples_table_iv_as_rendered():
+    """README's real-FER2013 Table IV is the committed example run's, as `stages.report --run-folder` renders it."""
+    table = (REPO / "reports/examples/fer2013-cpu/tables/table4_accuracy.md").read_text().split("\n", 2)[2].strip()
+    assert table in (REPO / "README.md").read_text(), (
+        "README's 'Table IV, real FER2013' differs from reports/examples/fer2013-cpu/tables/table4_accuracy.md")

@@ -14,6 +14,7 @@ from tests.helpers import REPO_ROOT, dvc
 
 PAPER_RUNS = {"E1": ("student_a", 3, 0.20), "E2": ("student_a", 3, 0.15), "E3": ("student_b", 3, 0.20),
               "E4": ("student_b", 3, 0.15), "E5": ("student_b", 3, 0.10), "E6": ("student_c", 3, 0.20)}
+DEFAULT_RUNS = ("E1", "E4", "E6")  # one run per student width keeps the default within 10 minutes on 2 cores
 
 
 def stage_names(root: Path) -> set[str]:
@@ -30,21 +31,29 @@ def pipeline_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_default_params_hold_the_papers_runs():
-    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    runs = {k: (v["student"], v["loss"]["T"], v["loss"]["alpha"]) for k, v in params["distill"]["runs"].items()}
+def run_table(params: dict) -> dict[str, tuple]:
     assert all(v["loss"]["name"] == "kd" for v in params["distill"]["runs"].values())
-    assert runs == PAPER_RUNS
+    return {k: (v["student"], v["loss"]["T"], v["loss"]["alpha"]) for k, v in params["distill"]["runs"].items()}
+
+
+def test_default_params_hold_one_paper_run_per_student():
+    runs = run_table(yaml.safe_load((REPO_ROOT / "params.yaml").read_text()))
+    assert runs == {r: PAPER_RUNS[r] for r in DEFAULT_RUNS}
+
+
+def test_paper_profile_holds_all_six_paper_runs(pipeline_copy: Path):
+    apply_profile(pipeline_copy / "profiles/paper.yaml", pipeline_copy / "params.yaml")
+    assert run_table(yaml.safe_load((pipeline_copy / "params.yaml").read_text())) == PAPER_RUNS
+    assert {f"distill@{r}" for r in PAPER_RUNS} <= stage_names(pipeline_copy)
 
 
 def test_default_pipeline_expands_to_one_stage_per_run_model_and_baseline(pipeline_copy: Path):
     names = stage_names(pipeline_copy)
     expected = ({"generate", "validate", "prepare", "class_weights", "train_teacher", "soft_targets",
-                 "evaluate_teacher", "report", "export"}
-                | {f"distill@{r}" for r in PAPER_RUNS} | {f"evaluate_distill@{r}" for r in PAPER_RUNS}
+                 "evaluate_teacher", "benchmark", "report", "export"}
+                | {f"distill@{r}" for r in DEFAULT_RUNS} | {f"evaluate_distill@{r}" for r in DEFAULT_RUNS}
                 | {f"train_student@{s}" for s in ("student_a", "student_c")}
                 | {f"evaluate_baseline@{s}" for s in ("student_a", "student_c")}
-                | {f"benchmark@{m}" for m in ("teacher", "student_a", "student_b", "student_c")}
                 | {"emoxnet_member@vgg13", "emoxnet_member@resnet18", "emoxnet_ensemble", "emoxnet_lite",
                    "emoxnet_lite_baseline", "emoxnet_evaluate@lite", "emoxnet_evaluate@lite_baseline", "emoxnet_report"})
     assert names == expected
@@ -70,5 +79,5 @@ def test_paper_profile_merges_keys_and_keeps_comments(pipeline_copy: Path):
     assert (after["train"]["batch_size"], after["train"]["lr"], after["train"]["input_size"]) == (16, 0.001, 64)
     assert after["teacher"]["epochs"] == after["student"]["epochs"] == 80
     assert after["train"]["momentum"] == before["train"]["momentum"]  # untouched keys survive
-    assert after["distill"]["runs"] == before["distill"]["runs"]
+    assert after["synthetic"] == before["synthetic"] and after["baseline"] == before["baseline"]
     assert "# paper: 64" in params_file.read_text()  # comments kept for reviewers
