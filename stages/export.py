@@ -65,6 +65,10 @@ def main(argv=None) -> None:
                  index[name]["size_mib"], index[name]["parity_max_abs_diff"],
                  "  [trained on SYNTHETIC data]" if export_meta.synthetic else "")
     write_json(args.out / "index.json", {"git_commit": commit, "models": index})
+    for stale in sorted([*args.out.glob("*.onnx"), *args.out.glob("*.md")]):
+        if stale.stem not in index:  # a run no longer trained (e.g. removed from distill.runs): not offered to analyze
+            stale.unlink()
+            log.info("removed %s (no trained run %r any more)", stale, stale.stem)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,10 @@ def test_export_stage_exports_every_trained_model(tmp_path):
         save_model(tmp_path / folder / "model.pt", tiny(), name="student_c", input_size=32, kind=kind, run=run,
                    dataset="synthetic", seed=0, class_names=list(CLASS_NAMES))
         (tmp_path / folder / "metrics.json").write_text(json.dumps({"kind": kind, "run": run, "test_acc": 0.4}))
+    stale = [tmp_path / "models/export/E2.onnx", tmp_path / "models/export/E2.md"]  # a run since removed
+    stale[0].parent.mkdir(parents=True)
+    for path in stale:
+        path.write_text("old")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run([sys.executable, "-m", "stages.export", "--models", "models", "--out", "models/export"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -86,3 +90,4 @@ def test_export_stage_exports_every_trained_model(tmp_path):
         assert meta.extra["name"] == name and meta.synthetic and meta.extra["test_acc"] == 0.4
         assert row["parity_max_abs_diff"] <= 1e-3 and (tmp_path / "models/export" / f"{name}.md").exists()
     assert "SYNTHETIC" in proc.stderr
+    assert not any(path.exists() for path in stale)
