@@ -42,9 +42,9 @@ def script(minutes: float, n_faces: int, width: int, size: int) -> list[Shot]:
 
 def fallback_model(folder: Path) -> Path:
     from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
-from pipeline.sources.fer2013 import CLASS_NAMES
     from pipeline.export import ExportMeta, export_bundle
     from pipeline.models import build_model
+    from pipeline.sources.fer2013 import CLASS_NAMES
 
     torch.manual_seed(0)
     model = build_model({"width": 0.25, "se_reduction": 16}, len(CLASS_NAMES))
