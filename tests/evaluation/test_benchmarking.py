@@ -58,36 +58,35 @@ def test_flops_scale_with_width():
     assert 2 * narrow < wide  # conv FLOPs grow ~quadratically with the channel width
 
 
-def test_benchmark_stage_writes_json(tmp_path):
+def benchmark_stage(tmp_path: Path, models: dict, input_size: int, *names: str) -> subprocess.CompletedProcess:
+    """`python -m stages.benchmark [names] --out reports/benchmark` in ``tmp_path``, on the repo's params
+    with ``models`` and quick benchmark settings at ``input_size`` (train.input_size 16)."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["models"]["tiny"] = TINY
+    params["models"] = models
     params["train"].update(input_size=16, device="cpu")
-    params["benchmark"].update(input_sizes=[20], primary_input_size=20, latency_runs=3, warmup_runs=1,
+    params["benchmark"].update(input_sizes=[input_size], primary_input_size=input_size, latency_runs=3, warmup_runs=1,
                                throughput_batch=2, throughput_runs=1, onnx=False)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "tiny", "--out", "reports/benchmark"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "stages.benchmark", *names, "--out", "reports/benchmark"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_benchmark_stage_writes_json(tmp_path):
+    models = {**yaml.safe_load((REPO / "params.yaml").read_text())["models"], "tiny": TINY}
+    proc = benchmark_stage(tmp_path, models, 20, "tiny")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "reports/benchmark/tiny.json").read_text())
     assert report["input_size"] == 20 and set(report["by_input_size"]) == {"16", "20"} and "onnx" not in report
-    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "huge", "--out", "reports/benchmark"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = benchmark_stage(tmp_path, models, 20, "huge")
     assert proc.returncode == 1 and "'huge'" in proc.stderr
 
 
 def test_benchmark_stage_without_names_mirrors_params_models(tmp_path):
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["models"] = {name: TINY for name in params["models"]}  # every model, tiny, to keep it fast
-    params["train"].update(input_size=16, device="cpu")
-    params["benchmark"].update(input_sizes=[16], primary_input_size=16, latency_runs=2, warmup_runs=1,
-                               throughput_batch=2, throughput_runs=1, onnx=False)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    models = {name: TINY for name in yaml.safe_load((REPO / "params.yaml").read_text())["models"]}  # all tiny: fast
     stale = tmp_path / "reports/benchmark/removed_model.json"
     stale.parent.mkdir(parents=True)
     stale.write_text("{}")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "stages.benchmark", "--out", "reports/benchmark"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = benchmark_stage(tmp_path, models, 16)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in stale.parent.iterdir()) == sorted(f"{name}.json" for name in params["models"])
+    assert sorted(p.name for p in stale.parent.iterdir()) == sorted(f"{name}.json" for name in models)
