@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 HEARTBEAT_SECONDS = 30
-MISSED_AFTER_SECONDS = 45  # 1.5 heartbeats: one late beat under load is not a crash
+MISSED_AFTER_SECONDS = HEARTBEAT_SECONDS * 3 // 2  # 45 s, 1.5 heartbeats: one late beat under load is not a crash
 AUTOMATION_NAME = "run-stage: crash runs whose worker stopped beating"
 
 

@@ -18,7 +18,6 @@ CLASS_NAMES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "sur
 
 PAPER = "Mini-ResEmoteNet, arXiv:2501.18538"
 PAPER_TEXT_FILE = "001_e39726b06b5ed55e.txt"  # in shared/papers/
-EMOXNET_ABSTRACT = "EmoXNet, arXiv:2106.16126, abstract"  # for the EmoXNet block (its own report)
 NOT_FOUND = "n/a (not found)"
 PAPER_DEVICE = "NVIDIA Tesla P100 (Kaggle)"  # Sec. III-D; batch size and memory method not stated
 
