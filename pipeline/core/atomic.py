@@ -42,5 +42,7 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
 def save_torch(path: str | os.PathLike, obj: Any) -> None:
     import torch
 
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        # Through a file object: given a path, torch names the archive's root folder after it (here the
+        # random temporary name), so the same weights gave different bytes, and a new DVC hash, every run.
+        torch.save(obj, fh)
