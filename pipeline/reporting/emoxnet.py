@@ -8,7 +8,6 @@ ensemble's params, FLOPs and latency are its members' sums (members run one afte
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,6 @@ class Speed:
     params: int
     flops: int
     latency_ms: float
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.exists() else None
 
 
 @torch.no_grad()

@@ -26,7 +26,8 @@ MARKDOWN_FILES = {name: f"{name}.md" for name in TABLE_TITLES}  # e.g. table4_ac
 NOTES_WIDTH = 120  # the notes paragraph, wrapped for reading the raw file
 
 
-def _read_json(path: Path) -> dict | None:
+def read_json(path: Path) -> dict | None:
+    """A report input, or None when it does not exist; invalid JSON is an error naming the file and line."""
     if not path.exists():
         return None
     try:
@@ -50,7 +51,7 @@ def _runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:
     """{report key: (folder, metrics)} for every ``*/metrics.json`` below ``folder`` that names a run."""
     found: dict[str, tuple[Path, dict]] = {}
     for path in sorted(folder.glob("**/metrics.json")):
-        metrics = _read_json(path)
+        metrics = read_json(path)
         if metrics and metrics.get("kind") in RUN_KINDS and "run" in metrics:
             found[report_key(metrics["kind"], metrics["run"])] = (path.parent, metrics)
     return found
@@ -74,9 +75,9 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
         distill_runs=dict(params["distill"]["runs"]),
         baseline_students=list(params["baseline"]["students"]),
         seeds=list(params["seeds"]),
-        validation=_read_json(Path(validation)),
+        validation=read_json(Path(validation)),
         schedule=schedule_of(params),
-        run_info=(_read_json(Path(run_info)) or {}) if run_info else {},
+        run_info=(read_json(Path(run_info)) or {}) if run_info else {},
     )
     wanted = {row["run"] for row in run_ids(inputs)}
     models_dirs = [models_dir] if isinstance(models_dir, (str, os.PathLike)) else list(models_dir)
@@ -91,7 +92,7 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
             if frame is not None:
                 inputs.confusion[key] = frame
     for name in inputs.models:
-        bench = _read_json(Path(benchmark_dir) / f"{name}.json")
+        bench = read_json(Path(benchmark_dir) / f"{name}.json")
         if bench is not None:
             inputs.benchmarks[name] = bench
     return inputs
