@@ -244,6 +244,10 @@ SCHEMA = Section(keys={
         "eval_batch_size": Int(min=1),
         "class_weighted": Bool(),
         "deterministic": Bool(),
+        "schedule": Choice(values=("plateau", "onecycle", "cosine"), optional=True),  # default plateau (the paper's)
+        "aug_shift": Float(min=0, max=0.5, optional=True),  # on-device random affine; 0 = off (the paper's)
+        "aug_rotate": Float(min=0, max=180, optional=True),
+        "aug_scale": Float(min=0, max=0.5, max_exclusive=True, optional=True),
     }),
     "teacher": Section(keys={"model": Name(), "epochs": Int(min=1), "loss": LOSS}),
     "student": Section(keys={"epochs": Int(min=1)}),

@@ -45,11 +45,33 @@ class DeviceSplit:
         return len(self.labels)
 
 
-def to_model_input(batch: torch.Tensor, flip: torch.Tensor | None = None) -> torch.Tensor:
-    """uint8 (B,C,S,S) -> normalised float (B,3,S,S); ``flip`` is a bool (B,) mask of images to mirror."""
+def random_affine(n: int, shift: float, rotate_deg: float, scale: float, generator: torch.Generator,
+                  device: torch.device | str) -> torch.Tensor:
+    """(n, 2, 3) affine matrices for ``F.affine_grid``: uniform shift (share of the side), rotation (degrees), zoom.
+
+    Drawn once per epoch for the whole permutation from the trainer's seeded generator, like the flips.
+    """
+    u = torch.rand((n, 4), generator=generator, device=device) * 2 - 1  # uniform in [-1, 1)
+    angle = torch.deg2rad(u[:, 0] * rotate_deg)
+    zoom = 1.0 + u[:, 1] * scale
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    # affine_grid works in [-1, 1] coordinates: a shift of s * side is 2 * s there.
+    return torch.stack([torch.stack([cos, -sin, u[:, 2] * 2 * shift], 1),
+                        torch.stack([sin, cos, u[:, 3] * 2 * shift], 1)], 1)
+
+
+def to_model_input(batch: torch.Tensor, flip: torch.Tensor | None = None, affine: torch.Tensor | None = None) -> torch.Tensor:
+    """uint8 (B,C,S,S) -> normalised float (B,3,S,S); ``flip`` is a bool (B,) mask of images to mirror.
+
+    ``affine``: optional (B, 2, 3) matrices (:func:`random_affine`) applied by bilinear resampling with
+    replicated borders, before the grey channel is broadcast to three (one channel's work, not three).
+    """
     if flip is not None:
         batch = torch.where(flip[:, None, None, None], batch.flip(-1), batch)
     x = batch.float().div_(255.0)
+    if affine is not None:
+        grid = F.affine_grid(affine, list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     if x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
     mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)

@@ -53,10 +53,13 @@ class ResidualBlock(nn.Module):
 class ResEmoteNet(nn.Module):
     """The teacher at width 1.0; students A/B/C at 1/2, 1/4, 1/8 of every layer's channels."""
 
-    def __init__(self, width: float = 1.0, se_reduction: int = 16, num_classes: int = 7):
+    def __init__(self, width: float = 1.0, se_reduction: int = 16, num_classes: int = 7,
+                 conv_dropout: float = 0.2, fc_dropout: float = 0.5):
         super().__init__()
         if not 0 < width <= 4 or se_reduction < 1:
             raise ValueError(f"width must be in (0, 4] and se_reduction >= 1, got {width}, {se_reduction}")
+        if not (0 <= conv_dropout < 1 and 0 <= fc_dropout < 1):
+            raise ValueError(f"conv_dropout and fc_dropout must be in [0, 1), got {conv_dropout}, {fc_dropout}")
 
         def c(base: int) -> int:
             return max(1, int(round(base * width)))
@@ -75,8 +78,8 @@ class ResEmoteNet(nn.Module):
         self.fc2 = nn.Linear(c(1024), c(512))
         self.fc3 = nn.Linear(c(512), c(256))
         self.fc4 = nn.Linear(c(256), num_classes)
-        self.dropout1 = nn.Dropout(0.2)
-        self.dropout2 = nn.Dropout(0.5)
+        self.dropout1 = nn.Dropout(conv_dropout)  # the paper's 0.2 after the first two conv blocks
+        self.dropout2 = nn.Dropout(fc_dropout)  # the paper's 0.5 after each hidden FC layer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.dropout1(F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2))
@@ -91,6 +94,12 @@ class ResEmoteNet(nn.Module):
 
 
 @register_family("resemotenet")
-def resemotenet(width: float = 1.0, se_reduction: int = 16, num_classes: int = 7) -> ResEmoteNet:
-    """The teacher at width 1.0 (80,238,599 params, 7 classes); students A/B/C at 0.5/0.25/0.125."""
-    return ResEmoteNet(width=float(width), se_reduction=int(se_reduction), num_classes=num_classes)
+def resemotenet(width: float = 1.0, se_reduction: int = 16, num_classes: int = 7, conv_dropout: float = 0.2,
+                fc_dropout: float = 0.5) -> ResEmoteNet:
+    """The teacher at width 1.0 (80,238,599 params, 7 classes); students A/B/C at 0.5/0.25/0.125.
+
+    The dropout rates default to the paper's; on the narrow FC layers of student C (128/64/32 units)
+    0.5 makes it underfit, so a release profile may lower ``fc_dropout`` (README, "Release model").
+    """
+    return ResEmoteNet(width=float(width), se_reduction=int(se_reduction), num_classes=num_classes,
+                       conv_dropout=float(conv_dropout), fc_dropout=float(fc_dropout))

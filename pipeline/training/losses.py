@@ -69,13 +69,26 @@ class Loss(nn.Module):
         """Everything that changes this loss's value: name, options and bound data digests."""
         return {"name": self.name, **self.options(), **self._bound}
 
+    label_smoothing: float = 0.0
+
     def cross_entropy(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(logits.float(), labels, weight=self.class_weights)
+        return F.cross_entropy(logits.float(), labels, weight=self.class_weights, label_smoothing=self.label_smoothing)
 
 
 @register_loss("ce")
 class CrossEntropy(Loss):
-    """Plain (optionally class-weighted) cross-entropy: the teacher's and the baselines' loss."""
+    """Plain (optionally class-weighted) cross-entropy: the teacher's and the baselines' loss.
+
+    ``label_smoothing`` (default 0, the paper's) mixes that share of a uniform target into the label.
+    """
+
+    def __init__(self, label_smoothing: float = 0.0):
+        super().__init__()
+        _require(0 <= label_smoothing < 1, "label_smoothing", label_smoothing, "in [0, 1)")
+        self.label_smoothing = float(label_smoothing)
+
+    def options(self) -> dict[str, Any]:
+        return {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
 
     def forward(self, logits, labels, idx=None, flip=None) -> dict[str, torch.Tensor]:
         return {"loss": self.cross_entropy(logits, labels)}

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from pipeline.dataset.device_data import DeviceSplit, predict_logits, to_model_input
+from pipeline.dataset.device_data import DeviceSplit, predict_logits, random_affine, to_model_input
 from pipeline.training.checkpoint import capture_rng, fingerprint, load_checkpoint, restore_rng, save_checkpoint
 from pipeline.training.losses import Loss
 
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 # Offset between the seed of torch's global RNG (weights init, dropout) and of the data generator
 # (permutation, flips), so the two streams are not the same sequence.
 DATA_SEED_OFFSET = 7919
+
+# Learning-rate schedules: ReduceLROnPlateau on val loss (the paper's, stepped per epoch), OneCycle
+# (warm-up to ``lr`` then cosine annealing, stepped per batch) and cosine annealing to 0 per epoch.
+SCHEDULES = ("plateau", "onecycle", "cosine")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,15 @@ class TrainConfig:
     eval_batch_size: int = 256
     input_size: int = 32
     deterministic: bool = True  # deterministic kernels: bit-identical resume on CPU
+    schedule: str = "plateau"  # plateau (the paper's) | onecycle (per step, peak lr) | cosine (per epoch, to 0)
+    aug_shift: float = 0.0  # random translation, up to this share of the side (0 = off, the paper's)
+    aug_rotate: float = 0.0  # random rotation, up to this many degrees
+    aug_scale: float = 0.0  # random zoom in [1 - s, 1 + s]
+
+    @property
+    def augments(self) -> bool:
+        """Whether batches get a random affine transform besides the flip."""
+        return bool(self.aug_shift or self.aug_rotate or self.aug_scale)
 
     @classmethod
     def from_params(cls, train_params: dict[str, Any], epochs: int, seed: int) -> "TrainConfig":
@@ -72,6 +85,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2:
             raise ValueError(f"need epochs >= 1 and batch_size >= 2 (BatchNorm), got {self.epochs}, {self.batch_size}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
 
 
 @dataclass
@@ -154,12 +169,14 @@ def split_loss_accuracy(model: nn.Module, split: DeviceSplit, batch_size: int = 
 
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Loss, split: DeviceSplit,
-               idx: torch.Tensor, flip: torch.Tensor, bf16: bool = False) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+               idx: torch.Tensor, flip: torch.Tensor, bf16: bool = False,
+               affine: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """One SGD step on the batch ``split[idx]`` (mirrored where ``flip``); returns detached (loss terms, logits).
 
-    Everything stays on the device: gather uint8 by index, flip, normalise, forward, loss, backward.
+    Everything stays on the device: gather uint8 by index, flip, warp (``affine``), normalise, forward,
+    loss, backward.
     """
-    inputs = to_model_input(split.images[idx], flip)
+    inputs = to_model_input(split.images[idx], flip, affine)
     labels = split.labels[idx]
     with autocast_context(split.images.device, bf16):
         logits = model(inputs)
@@ -185,7 +202,7 @@ class TrainState:
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau
+    scheduler: torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau
     generator: torch.Generator
     epoch: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
@@ -228,17 +245,27 @@ class TrainState:
         restore_rng(saved["rng"], self.generator)
 
 
-def new_state(make_model: Callable[[], nn.Module], config: TrainConfig, device: torch.device) -> TrainState:
-    """Seeded model, SGD, ReduceLROnPlateau and the data generator (in this order: the RNG streams depend on it)."""
+def new_state(make_model: Callable[[], nn.Module], config: TrainConfig, device: torch.device,
+              steps_per_epoch: int = 1) -> TrainState:
+    """Seeded model, SGD, the LR schedule and the data generator (in this order: the RNG streams depend on it)."""
     torch.manual_seed(config.seed)
     model = make_model().to(device)
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed + DATA_SEED_OFFSET)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=config.plateau_factor,
-                                                           patience=config.plateau_patience)
-    return TrainState(model, optimizer, scheduler, generator)
+    return TrainState(model, optimizer, make_scheduler(optimizer, config, steps_per_epoch), generator)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+    """The LR schedule ``config.schedule`` names (see :data:`SCHEDULES`)."""
+    lr_sched = torch.optim.lr_scheduler
+    if config.schedule == "onecycle":
+        return lr_sched.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch)
+    if config.schedule == "cosine":
+        return lr_sched.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    return lr_sched.ReduceLROnPlateau(optimizer, mode="min", factor=config.plateau_factor,
+                                      patience=config.plateau_patience)
 
 
 def train_epoch(state: TrainState, train: DeviceSplit, loss_fn: Loss, config: TrainConfig, run: str,
@@ -249,6 +276,9 @@ def train_epoch(state: TrainState, train: DeviceSplit, loss_fn: Loss, config: Tr
     bounds = batch_bounds(n, config.batch_size)
     perm = torch.randperm(n, generator=state.generator, device=device)
     flips = torch.rand(n, generator=state.generator, device=device) < 0.5
+    affines = (random_affine(n, config.aug_shift, config.aug_rotate, config.aug_scale, state.generator, device)
+               if config.augments else None)
+    per_step_schedule = config.schedule == "onecycle"
     nonfinite = torch.zeros(len(bounds), dtype=torch.bool, device=device)
     sums: dict[str, torch.Tensor] = {}
     correct = torch.zeros((), dtype=torch.int64, device=device)
@@ -262,7 +292,10 @@ def train_epoch(state: TrainState, train: DeviceSplit, loss_fn: Loss, config: Tr
         if on_step is not None:
             on_step(state.epoch, step)
         idx, flip = perm[lo:hi], flips[lo:hi]
-        terms, logits = train_step(model, state.optimizer, loss_fn, train, idx, flip, config.bf16)
+        affine = affines[lo:hi] if affines is not None else None
+        terms, logits = train_step(model, state.optimizer, loss_fn, train, idx, flip, config.bf16, affine)
+        if per_step_schedule:
+            state.scheduler.step()
         nonfinite[step] = ~torch.isfinite(terms["loss"])
         for name, value in terms.items():
             sums[name] = sums.get(name, torch.zeros((), device=device)) + value * (hi - lo)
@@ -312,7 +345,7 @@ def fit(
     fp = config_fingerprint(config, device, identity)
 
     with deterministic_algorithms(config.deterministic, compiling=config.compile):
-        state = new_state(make_model, config, device)
+        state = new_state(make_model, config, device, len(batch_bounds(len(train), config.batch_size)))
         state.train_size = len(train)
         saved = load_checkpoint(checkpoint, fp, run=run_label) if checkpoint else None
         if saved is not None and saved.get("complete"):
@@ -334,7 +367,10 @@ def fit(
             record = {"epoch": state.epoch + 1, **train_epoch(state, train, loss_fn, config, run, on_step)}
             record["val_loss"], record["val_acc"] = split_loss_accuracy(state.model, val, config.eval_batch_size, config.bf16)
             record["lr"] = state.optimizer.param_groups[0]["lr"]
-            state.scheduler.step(record["val_loss"])
+            if config.schedule == "plateau":
+                state.scheduler.step(record["val_loss"])
+            elif config.schedule == "cosine":
+                state.scheduler.step()
             log.info("%s epoch %d/%d: train loss %.4f acc %.3f | val loss %.4f acc %.3f | lr %.2g | %.1fs", run_label,
                      record["epoch"], config.epochs, record["train_loss"], record["train_acc"], record["val_loss"],
                      record["val_acc"], record["lr"], record["seconds"])
