@@ -15,6 +15,7 @@ import logging
 
 from pipeline.core.params import PARAMS_FILE, load_params
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.reporting.cross_dataset import write_cross_dataset
 from pipeline.reporting.render import collect_inputs, missing_inputs, run_folder_paths, write_report
 
 log = logging.getLogger("report")
@@ -31,6 +32,7 @@ def main(argv=None) -> None:
     parser.add_argument("--params", default=str(PARAMS_FILE), help="params file of the run (default params.yaml)")
     parser.add_argument("--run-info", help="optional run.json: profile, commit, wall_time")
     parser.add_argument("--run-folder", help="render a committed run folder in place (sets every path)")
+    parser.add_argument("--cross-eval", help="folder of cross_evaluate outputs (adds the cross-dataset table)")
     args = parser.parse_args(argv)
     paths = run_folder_paths(args.run_folder) if args.run_folder else {
         "params": args.params, "run_info": args.run_info, **{f[2:]: getattr(args, f[2:]) for f, _ in FLAGS}}
@@ -40,6 +42,8 @@ def main(argv=None) -> None:
     inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
                             paths["benchmarks"], paths.get("run_info"))
     tables = write_report(inputs, paths["tables"], paths["figures"], paths["summary"])
+    if args.cross_eval and write_cross_dataset(args.cross_eval, paths["tables"]):
+        log.info("wrote the cross-dataset table from %s", args.cross_eval)
     for item in missing_inputs(inputs):
         log.warning("missing input: %s", item)
     log.info("wrote %d tables to %s, Fig. 4 to %s, the summary to %s", len(tables), paths["tables"],

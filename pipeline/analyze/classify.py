@@ -10,13 +10,16 @@ from pipeline.export.metadata import ExportMeta, read_meta
 
 
 class OnnxClassifier:
-    """Grayscale face crops (n, S, S) uint8 -> class probabilities (n, classes) float32."""
+    """Face crops uint8, (n, S, S) grayscale or (n, S, S, 3) RGB -> class probabilities (n, classes) float32."""
 
-    def __init__(self, path: str | os.PathLike, threads: int = 0):
+    def __init__(self, path: str | os.PathLike, threads: int = 0, flip_average: bool | None = None):
         import onnxruntime as ort
 
         self.path = str(path)
         self.meta: ExportMeta = read_meta(path)
+        # Test-time flip averaging: the model's metadata says whether its reported accuracy used it,
+        # so every consumer (analyze, evaluate-folder) applies the model as it was scored.
+        self.flip_average = bool(self.meta.extra.get("flip_average", False) if flip_average is None else flip_average)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -34,14 +37,24 @@ class OnnxClassifier:
 
     def preprocess(self, crops: np.ndarray) -> np.ndarray:
         """What pipeline.device_data.to_model_input does in training: /255, repeat to C channels, normalise."""
-        x = crops.astype(np.float32)[:, None] * np.float32(1 / 255)
-        x = np.repeat(x, self.meta.channels, axis=1) if self.meta.image_mode == "grayscale" else x
+        x = crops.astype(np.float32) * np.float32(1 / 255)
+        x = x.transpose(0, 3, 1, 2) if x.ndim == 4 else x[:, None]
+        x = np.repeat(x, self.meta.channels, axis=1) if x.shape[1] == 1 < self.meta.channels else x
         return (x - self.mean) * self.inv_std
 
     def __call__(self, crops: np.ndarray) -> np.ndarray:
         if len(crops) == 0:
             return np.zeros((0, len(self.meta.class_names)), np.float32)
-        logits = self.session.run([self.meta.output_name], {self.meta.input_name: self.preprocess(crops)})[0]
+        x = self.preprocess(crops)
+        probs = self._softmax(self.session.run([self.meta.output_name], {self.meta.input_name: x})[0])
+        if self.flip_average:
+            mirrored = np.ascontiguousarray(x[..., ::-1])
+            probs = 0.5 * (probs + self._softmax(self.session.run([self.meta.output_name],
+                                                                  {self.meta.input_name: mirrored})[0]))
+        return probs.astype(np.float32)
+
+    @staticmethod
+    def _softmax(logits: np.ndarray) -> np.ndarray:
         logits = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return e / e.sum(axis=1, keepdims=True)

@@ -25,8 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="a video, a folder of videos, an image or a folder of images")
     p.add_argument("--out", help="output folder (default: analysis/<input name>)")
     p.add_argument("--model", default=DEFAULT_MODEL,
-                   help=f"exported .onnx file or run name (E1..E6, teacher, baseline_student_a...); default {DEFAULT_MODEL} "
-                        "(distilled student B)")
+                   help=f"exported .onnx file, 'release' / 'release-int8' (the committed real-data model) or a run "
+                        f"name (E1..E6, teacher, baseline_student_a...); default {DEFAULT_MODEL}")
     p.add_argument("--models-dir", help="where run names are looked up (default models/export)")
     p.add_argument("--markers", help="CSV with start,end,label (seconds or mm:ss); for a folder of videos, "
                                      "a folder holding <video name>.csv per video")
@@ -90,6 +90,7 @@ def run(argv: list[str] | None = None) -> int:
              "architecture": meta.extra.get("model"), "data_source": meta.data_source,
              "trained_on_synthetic_data": meta.synthetic, "test_acc": meta.extra.get("test_acc"),
              "git_commit": meta.extra.get("git_commit"), "input_size": meta.input_size,
+             "flip_average": classifier.flip_average,
              "class_names": list(meta.class_names), "providers": classifier.providers}
     if meta.synthetic:
         log.warning("!" * 100)

@@ -30,6 +30,25 @@ def read_fer_faces(csv_gz: str | os.PathLike, n: int = 200) -> np.ndarray:
     return np.stack(faces)
 
 
+def read_fer_labelled(csv_gz: str | os.PathLike, per_class: int, usage: str = "PrivateTest",
+                      n_classes: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``per_class`` faces of each label among the ``usage`` rows, in file order:
+    (faces (n, 48, 48) uint8, labels (n,)), grouped by label."""
+    faces: dict[int, list[np.ndarray]] = {label: [] for label in range(n_classes)}
+    with gzip.open(csv_gz, "rt") if str(csv_gz).endswith(".gz") else open(csv_gz) as fh:
+        header = fh.readline().strip().split(",")
+        cols = [header.index(c) for c in ("emotion", "pixels", "Usage")]
+        for line in fh:
+            emotion, pixels, row_usage = (line.rstrip("\n").split(",")[c] for c in cols)
+            label = int(emotion)
+            if row_usage == usage and len(faces[label]) < per_class:
+                faces[label].append(np.array(pixels.split(), np.uint8).reshape(48, 48))
+                if all(len(v) == per_class for v in faces.values()):
+                    break
+    labels = np.concatenate([[label] * len(v) for label, v in faces.items()]).astype(np.int64)
+    return np.stack([f for v in faces.values() for f in v]), labels
+
+
 def background(width: int, height: int) -> np.ndarray:
     """A plain, smooth BGR backdrop (a wall), with nothing face-like on it."""
     ramp = np.linspace(70, 130, width, dtype=np.float32)[None, :] + np.linspace(0, 20, height, dtype=np.float32)[:, None]

@@ -1,8 +1,9 @@
 """``--model``: an exported ONNX file, or a run name resolved inside the export folder.
 
-Default: E4, the distilled student B (5.0 M parameters; paper: 70.2 % FER2013, 82.45 % RAF-DB).
-Student C (E6) is 4x smaller but loses ~12 points in the paper (58.6 % FER2013), and it buys no
-speed here: face detection, not the classifier, dominates the time per instant.
+Default: ``release``, the model committed in release/ (trained on the real FER2013 through
+profiles/release.yaml; its card is release/fer2013.md), so ``analyze`` works in a fresh clone
+before any ``dvc repro``. ``release-int8`` is its int8-quantized copy. Run names (E1..E6, teacher,
+baseline_student_a, ...) are looked up among the pipeline's exports (models/export).
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_MODEL = "E4"
-EXPORT_DIR = Path("models/export")
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+RELEASE_DIR = _REPO_ROOT / "release"
+# Names that mean a committed release file rather than a pipeline export.
+RELEASE_MODELS = {"release": RELEASE_DIR / "fer2013.onnx", "release-int8": RELEASE_DIR / "fer2013-int8.onnx"}
+DEFAULT_MODEL = "release"
+EXPORT_DIR = Path("models/export")
 
 
 def export_dirs(models_dir: str | os.PathLike | None) -> list[Path]:
@@ -34,6 +38,11 @@ def candidates(name: str) -> list[str]:
 
 def resolve_model(spec: str | None, models_dir: str | os.PathLike | None = None) -> Path:
     spec = spec or DEFAULT_MODEL
+    if spec in RELEASE_MODELS:
+        if not RELEASE_MODELS[spec].is_file():
+            raise FileNotFoundError(f"--model {spec}: {RELEASE_MODELS[spec]} is missing from this checkout "
+                                    "(README, \"Release model\"); pass an .onnx file or a run name")
+        return RELEASE_MODELS[spec]
     path = Path(spec)
     if path.suffix.lower() == ".onnx" or path.is_file():
         if not path.is_file():

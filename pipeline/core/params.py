@@ -212,6 +212,21 @@ class Open(Spec):
         return dict(value)
 
 
+@dataclass
+class Path_(Spec):
+    """A relative or absolute path (a string); whether it exists is the consuming stage's check."""
+
+    optional: bool = False
+
+    def describe(self) -> str:
+        return "a path (a non-empty string)"
+
+    def check(self, value, key):
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(key, self, value)
+        return value
+
+
 POSITIVE = Float(min=0, min_exclusive=True)
 NON_NEGATIVE = Float(min=0)
 INPUT_SIZE = Int(min=8, max=1024)  # the architectures' own minimum is checked by the model registry
@@ -255,6 +270,7 @@ SCHEMA = Section(keys={
         "runs": MapOf(value=Section(keys={"student": Name(), "loss": LOSS})),
     }),
     "baseline": Section(keys={"students": ListOf(item=Name()), "loss": LOSS}),
+    "cross_eval": MapOf(value=Path_(), min_len=0, optional=True),  # name -> labelled image folder
     "benchmark": Section(keys={
         "input_sizes": ListOf(item=INPUT_SIZE),
         "primary_input_size": INPUT_SIZE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pipeline.export.metadata import ExportMeta
 
-_LIMITS = """\
+LIMITS = """\
 - Trained on posed, frontal, 48x48 grayscale faces (FER2013-style). Natural expressions during
   real product use are subtler and mixed; expect lower accuracy than the test figure above.
 - Talking moves the mouth: speech frames are often read as surprise, fear or anger.
@@ -55,5 +55,5 @@ probabilities per task, to point a researcher at moments worth re-watching. Not 
 individuals, hiring, security, or any decision about a person without their review.
 
 ## Limits
-{_LIMITS}
+{LIMITS}
 """

@@ -294,8 +294,8 @@ def train_epoch(state: TrainState, train: DeviceSplit, loss_fn: Loss, config: Tr
         idx, flip = perm[lo:hi], flips[lo:hi]
         affine = affines[lo:hi] if affines is not None else None
         terms, logits = train_step(model, state.optimizer, loss_fn, train, idx, flip, config.bf16, affine)
-        if per_step_schedule:
-            state.scheduler.step()
+        if per_step_schedule and state.scheduler.last_epoch + 1 < state.scheduler.total_steps:
+            state.scheduler.step()  # not past the run's last step (OneCycleLR would wrap around)
         nonfinite[step] = ~torch.isfinite(terms["loss"])
         for name, value in terms.items():
             sums[name] = sums.get(name, torch.zeros((), device=device)) + value * (hi - lo)

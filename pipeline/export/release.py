@@ -1,0 +1,177 @@
+"""The release model `analyze` ships with: a trained checkpoint exported to ONNX, scored from the ONNX
+file alone on the test split, quantized to int8 (and scored too), with a model card that says how.
+
+    uv run python -m pipeline.export.release --model models/baseline/student_b/model.pt \\
+        --data data/prepared/dataset.npz --profile profiles/release.yaml --out release
+
+Writes ``<out>/<name>.onnx``, ``<name>-int8.onnx``, ``<name>.md`` (the card), ``<name>.json`` (every
+number on the card) and ``<name>-confusion.png``. The accuracy in the card is measured by
+:class:`pipeline.analyze.classify.OnnxClassifier` with the preprocessing the metadata names, as
+``analyze`` and ``evaluate-folder`` apply the model (flip averaging included when enabled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.core.atomic import write_json, write_text
+from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
+from pipeline.export.bundle import git_commit
+from pipeline.export.metadata import ExportMeta
+from pipeline.export.onnx_export import export_onnx, file_sha256
+from pipeline.export.parity import check_parity
+
+log = logging.getLogger("release")
+
+CALIBRATION_IMAGES = 512  # train images the int8 calibration sees (seeded choice)
+
+
+def _resize(images: np.ndarray, size: int) -> np.ndarray:
+    """Test images to the model's input size the way analyze resizes face crops."""
+    import cv2
+
+    if images.shape[1] == size:
+        return images
+    return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
+
+
+def onnx_probabilities(path: Path, images: np.ndarray, flip_average: bool | None = None) -> np.ndarray:
+    """Class probabilities of an ONNX file from its metadata alone, as analyze applies it."""
+    from pipeline.analyze.classify import OnnxClassifier
+
+    clf = OnnxClassifier(path, threads=1, flip_average=flip_average)  # one thread: robust on a busy machine
+    x = _resize(images, clf.input_size)
+    return np.concatenate([clf(x[i:i + 512]) for i in range(0, len(x), 512)])
+
+
+def score_onnx(path: Path, images: np.ndarray, labels: np.ndarray, flip_average: bool | None = None) -> dict[str, Any]:
+    """Test metrics of an ONNX file (shared classification_metrics; softmax(log p) = p)."""
+    from pipeline.evaluation.metrics import classification_metrics
+    from pipeline.export.metadata import read_meta
+
+    probs = onnx_probabilities(path, images, flip_average)
+    class_names = read_meta(path).class_names
+    return classification_metrics(labels, np.log(np.clip(probs, 1e-12, None)), class_names)
+
+
+def quantize_int8(src: Path, dst: Path, calibration: np.ndarray) -> None:
+    """Static int8 quantization (QDQ, per-channel weights) with ONNX Runtime, calibrated on train faces."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from pipeline.analyze.classify import OnnxClassifier
+
+    clf = OnnxClassifier(src, threads=1, flip_average=False)
+    batches = [clf.preprocess(_resize(calibration[i:i + 64], clf.input_size)) for i in range(0, len(calibration), 64)]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{clf.meta.input_name: b} for b in batches])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prepped = Path(tmp) / "prepped.onnx"
+        quant_pre_process(str(src), str(prepped))
+        out = Path(tmp) / "int8.onnx"
+        quantize_static(str(prepped), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        _copy_metadata(src, out)
+        dst.write_bytes(out.read_bytes())
+
+
+def _copy_metadata(src: Path, dst: Path, extra: dict[str, Any] | None = None) -> None:
+    """Put ``src``'s metadata (plus ``extra`` as x.<key> entries) on ``dst``; the graph is untouched."""
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
+    props.update({f"x.{k}": json.dumps(v, default=str) for k, v in (extra or {}).items()})
+    proto = onnx.load(str(dst))
+    del proto.metadata_props[:]
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(dst))
+
+
+def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, profile: Path | None,
+                  training_metrics: dict[str, Any], flip_average: bool) -> dict[str, Any]:
+    """Export, score (fp32 with and without flip averaging, int8), write card + JSON + confusion PNG."""
+    from pipeline.dataset.prepared import load_prepared
+    from pipeline.evaluation.figures import save_confusion_png
+    from pipeline.evaluation.metrics import confusion_frame
+    from pipeline.export.release_card import release_card
+    from pipeline.models import count_parameters, load_model
+
+    model, meta = load_model(checkpoint)
+    data = load_prepared(data_path)
+    if list(meta["class_names"]) != list(data.class_names):
+        raise ValueError(f"{checkpoint}: classes {meta['class_names']} differ from {data_path}'s {data.class_names}")
+    test_x, test_y = data.subset("test")
+    train_x, _ = data.subset("train")
+    calibration = train_x[np.random.default_rng(0).choice(len(train_x), CALIBRATION_IMAGES, replace=False)]
+    commit = git_commit()
+    extra = {"name": name, "model": meta.get("name"), "kind": meta.get("kind"), "run": meta.get("run"),
+             "params": count_parameters(model), "data_source": data.source, "git_commit": commit,
+             "profile": str(profile) if profile else None, "flip_average": flip_average,
+             "checkpoint_sha256": file_sha256(checkpoint),
+             "profile_text": profile.read_text() if profile else None}
+    export_meta = ExportMeta(class_names=tuple(meta["class_names"]), input_size=int(meta["input_size"]),
+                             mean=IMAGENET_MEAN, std=IMAGENET_STD, channels=3,
+                             image_mode="rgb" if train_x.ndim == 4 else "grayscale", extra=extra)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fp32, int8 = out_dir / f"{name}.onnx", out_dir / f"{name}-int8.onnx"
+    export_onnx(model, fp32, export_meta)
+    parity = check_parity(model, fp32, export_meta)
+    scores = {"fp32": score_onnx(fp32, test_x, test_y), "fp32_no_flip": score_onnx(fp32, test_x, test_y, False),
+              "fp32_flip": score_onnx(fp32, test_x, test_y, True)}
+    quantize_int8(fp32, int8, calibration)
+    scores["int8"] = score_onnx(int8, test_x, test_y)
+    headline = {"test_acc": scores["fp32"]["test_acc"], "test_split": _test_split_name(data.source)}
+    _copy_metadata(fp32, fp32, headline)
+    _copy_metadata(int8, int8, {**headline, "test_acc": scores["int8"]["test_acc"], "quantized": "int8 static QDQ"})
+    files = {p.name: {"sha256": file_sha256(p), "size_mib": p.stat().st_size / 2**20} for p in (fp32, int8)}
+    record = {"name": name, "git_commit": commit, "parity_max_abs_diff": parity, "files": files,
+              "training": training_metrics, "scores": scores, **{k: v for k, v in extra.items() if k != "name"}}
+    write_json(out_dir / f"{name}.json", record)
+    predicted = onnx_probabilities(fp32, test_x).argmax(1)
+    save_confusion_png(out_dir / f"{name}-confusion.png", confusion_frame(test_y, predicted, data.class_names),
+                       f"{name}: {headline['test_split']} {scores['fp32']['test_acc']:.1%}", data.class_names)
+    write_text(out_dir / f"{name}.md", release_card(record, export_meta, class_names=data.class_names))
+    return record
+
+
+def _test_split_name(source: str) -> str:
+    return {"fer2013": "FER2013 PrivateTest", "ferplus": "FER+ PrivateTest"}.get(source, f"{source} test split")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, type=Path, help="trained checkpoint (model.pt; metrics.json beside it)")
+    p.add_argument("--data", default="data/prepared/dataset.npz", type=Path, help="prepared dataset it was trained on")
+    p.add_argument("--profile", type=Path, help="the params profile it was trained with (named on the card)")
+    p.add_argument("--out", default="release", type=Path, help="release folder")
+    p.add_argument("--name", default="fer2013", help="file stem of the release files")
+    p.add_argument("--no-flip-average", dest="flip_average", action="store_false",
+                   help="do not average each face with its mirror image (analyze and evaluate-folder follow the file)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    metrics_file = args.model.with_name("metrics.json")
+    training = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    record = build_release(args.model, args.data, args.out, args.name, args.profile, training, args.flip_average)
+    s = record["scores"]
+    log.info("%s: %s accuracy %.2f%% (no flip %.2f%%, flip-averaged %.2f%%, int8 %.2f%%) -> %s", args.name,
+             _test_split_name(record["data_source"]), 100 * s["fp32"]["test_acc"], 100 * s["fp32_no_flip"]["test_acc"],
+             100 * s["fp32_flip"]["test_acc"], 100 * s["int8"]["test_acc"], args.out)
+
+
+if __name__ == "__main__":
+    main()

