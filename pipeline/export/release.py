@@ -30,6 +30,7 @@ from pipeline.export.parity import check_parity
 
 log = logging.getLogger("release")
 
+PIPELINE_OUTPUTS = ("models/", "reports/", "data/")  # what a run itself rewrites: not a change to its inputs
 CALIBRATION_IMAGES = 512  # train images the int8 calibration sees (seeded choice)
 
 
@@ -102,6 +103,17 @@ def _copy_metadata(src: Path, dst: Path, extra: dict[str, Any] | None = None) ->
     onnx.save(proto, str(dst))
 
 
+def source_state() -> tuple[str, list[str]]:
+    """HEAD of the checkout and the tracked inputs that differ from it (e.g. a profile-edited params.yaml;
+    the run's own outputs and dvc.lock are left out): the card names both instead of a bare ``+dirty``."""
+    import subprocess
+
+    commit = git_commit().removesuffix("+dirty")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    changed = [line[3:] for line in status.stdout.splitlines()] if status.returncode == 0 else []
+    return commit, sorted(f for f in changed if f != "dvc.lock" and not f.startswith(PIPELINE_OUTPUTS))
+
+
 def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, profile: Path | None,
                   training_metrics: dict[str, Any], flip_average: bool) -> dict[str, Any]:
     """Export, score (fp32 with and without flip averaging, int8), write card + JSON + confusion PNG."""
@@ -118,11 +130,11 @@ def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, p
     test_x, test_y = data.subset("test")
     train_x, _ = data.subset("train")
     calibration = train_x[np.random.default_rng(0).choice(len(train_x), CALIBRATION_IMAGES, replace=False)]
-    commit = git_commit()
+    commit, changed = source_state()
     extra = {"name": name, "model": meta.get("name"), "kind": meta.get("kind"), "run": meta.get("run"),
              "params": count_parameters(model), "data_source": data.source, "git_commit": commit,
              "profile": str(profile) if profile else None, "flip_average": flip_average,
-             "checkpoint_sha256": file_sha256(checkpoint),
+             "checkpoint_sha256": file_sha256(checkpoint), "uncommitted_changes": changed,
              "profile_text": profile.read_text() if profile else None}
     export_meta = ExportMeta(class_names=tuple(meta["class_names"]), input_size=int(meta["input_size"]),
                              mean=IMAGENET_MEAN, std=IMAGENET_STD, channels=3,

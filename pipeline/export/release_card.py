@@ -25,14 +25,16 @@ def release_card(record: dict[str, Any], meta: ExportMeta, class_names: Sequence
     confusion = "\n".join(f"| **{c}** | " + " | ".join(str(v) for v in row) + " |"
                           for c, row in zip(class_names, main["confusion_matrix"]))
     t = record.get("training") or {}
-    epochs = t.get("epochs_run")
-    wall = (f"{epochs} epochs, about {t['epoch_seconds'] * epochs / 60:.0f} min of training"
+    epochs = int(t["epochs_run"]) if t.get("epochs_run") else None
+    wall = (f"{epochs} epochs, about {t['epoch_seconds'] * epochs / 60:.0f} min of training on one CPU thread"
             if epochs and t.get("epoch_seconds") else f"{epochs or 'n/a'} epochs")
     flip = ("each face is averaged with its mirror image (test-time flip); `analyze` and `evaluate-folder` do "
             "the same because the file's metadata says `flip_average: true`") if record["flip_average"] else \
         "single pass, no test-time flip"
     profile = record.get("profile_text") or ""
     fp32_name, int8_name = list(files)
+    changed = (" with uncommitted changes to " + ", ".join(f"`{f}`" for f in record["uncommitted_changes"])
+               if record.get("uncommitted_changes") else "")
     return f"""# Model card: {record['name']} (release)
 
 Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicTest (val) /
@@ -42,8 +44,8 @@ Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicT
 |---|---|
 | Files | `{fp32_name}` ({files[fp32_name]['size_mib']:.1f} MiB, sha256 `{files[fp32_name]['sha256'][:16]}…`); `{int8_name}` ({files[int8_name]['size_mib']:.1f} MiB, int8) |
 | Architecture | {record.get('model')} ({record['params']:,} parameters), trained as `{record.get('kind')}` run `{record.get('run')}` (no teacher) |
-| Training | profile `{record.get('profile')}`, {wall}; best epoch by val accuracy {t.get('best_epoch', 'n/a')} |
-| Code commit | `{record['git_commit']}` |
+| Training | profile `{record.get('profile')}`, {wall}; the weights of the epoch with the best val (PublicTest) accuracy |
+| Code commit | `{record['git_commit']}`{changed} |
 | **{split} accuracy** | **{_pct(main['test_acc'])}** ({flip}); single pass {_pct(s['fp32_no_flip']['test_acc'])}, flip-averaged {_pct(s['fp32_flip']['test_acc'])}; int8 copy {_pct(int8['test_acc'])} |
 | Macro-F1 | {main['macro_f1']:.4f} |
 | Calibration | expected calibration error {main['ece']:.4f} ({main['ece_bins']} equal-width bins; int8 {int8['ece']:.4f}); test cross-entropy {main['test_loss']:.4f} |

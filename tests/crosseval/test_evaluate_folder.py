@@ -46,10 +46,12 @@ def test_alias_table_maps_dataset_spellings():
 
 
 def test_release_model_on_real_faces(labelled_folder, tmp_path):
-    """Default model (the release), printed accuracy and recall, JSON + PNG, contempt reported as skipped."""
-    out = tmp_path / "scores" / "faces.json"
-    result = evaluate_folder(str(labelled_folder), "--json", str(out), cwd=tmp_path)
+    """README's first command as written: the default model (the release), printed accuracy and recall,
+    JSON + PNG at the default place, contempt reported as skipped."""
+    shutil.copytree(labelled_folder, tmp_path / "faces")
+    result = evaluate_folder("faces/", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    out = tmp_path / "evaluation" / "faces" / "fer2013.json"
     scores = json.loads(out.read_text())
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert scores["model_file"] == str(RELEASE_MODELS["release"]) and not scores["trained_on_synthetic_data"]
@@ -66,6 +68,21 @@ def test_release_model_on_real_faces(labelled_folder, tmp_path):
     assert f"accuracy {100 * scores['accuracy']:.2f}%" in result.stdout
     assert "skipped contempt/: class 'contempt' is not one of the model's classes" in result.stdout
     assert "happy" in result.stdout and "recall" in result.stdout
+
+
+def test_named_run_and_json_path(labelled_folder, tmp_path):
+    """README's second command as written: a run name looked up in ./models/export, --json with the PNG beside it."""
+    shutil.copytree(labelled_folder, tmp_path / "faces")
+    torch.manual_seed(0)
+    model = build_model({"width": 0.125, "se_reduction": 1}, 7).eval()
+    export_bundle(model, "E4", tmp_path / "models" / "export",
+                  ExportMeta(CLASS_NAMES_7, 32, IMAGENET_MEAN, IMAGENET_STD, extra={"name": "E4", "data_source": "synthetic"}))
+    result = evaluate_folder("faces/", "--model", "E4", "--json", "out/faces.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    scores = json.loads((tmp_path / "out" / "faces.json").read_text())
+    assert (tmp_path / "out" / "faces.png").exists()
+    assert scores["model"] == "E4" and scores["trained_on_synthetic_data"]
+    assert "WARNING: this model was trained on GENERATED (synthetic) data" in result.stdout
 
 
 def test_eight_class_model_keeps_contempt(labelled_folder, eight_class_model):
