@@ -48,3 +48,24 @@ def test_rafdb_runs_are_judged_against_the_rafdb_rows():
     assert found["RAF-DB teacher (ResEmoteNet)"].verdict == REPRODUCED
     assert found["RAF-DB E1 (student A)"].verdict == NOT_REPRODUCED
     assert found["FER2013 E1 (student A)"].verdict == NOT_RUN
+
+
+def test_student_c_without_teacher_at_the_papers_settings():
+    """Issue 18's claim: what E6 (58.58 %) owes to distillation, judged only at the paper's settings."""
+    below = _by_claim(make_inputs("fer2013", {"baseline_student_c": 52.0}))[verdict.UNDISTILLED_CLAIM]
+    assert below.verdict == REPRODUCED and "6.58 pp below E6" in below.why and below.ours == "52.00 (no teacher)"
+    reaches = _by_claim(make_inputs("fer2013", {"baseline_student_c": 58.0}))[verdict.UNDISTILLED_CLAIM]
+    assert reaches.verdict == NOT_REPRODUCED and "gap -0.58" in reaches.why
+    short = _by_claim(make_inputs("fer2013", {"baseline_student_c": 52.0}, epochs=50))[verdict.UNDISTILLED_CLAIM]
+    assert short.verdict == NOT_COMPARABLE and "epochs 50 (paper 80)" in short.why
+    assert _by_claim(make_inputs("fer2013", {}))[verdict.UNDISTILLED_CLAIM].verdict == NOT_RUN
+
+
+def test_teacher_gain_over_the_same_student_alone():
+    found = _by_claim(make_inputs("fer2013", {"E1": 70.0, "baseline_student_a": 66.0, "E6": 55.0,
+                                              "baseline_student_c": 54.5}))
+    assert found["Teacher helps: E1 vs student_a alone"].verdict == REPRODUCED
+    assert found["Teacher helps: E1 vs student_a alone"].ours == "+4.00 pp"
+    assert found["Teacher helps: E6 vs student_c alone"].verdict == NOT_REPRODUCED  # +0.50 within ±1.50
+    generated = _by_claim(make_inputs("synthetic", {"E1": 70.0, "baseline_student_a": 66.0}))
+    assert generated["Teacher helps: E1 vs student_a alone"].verdict == NOT_COMPARABLE
