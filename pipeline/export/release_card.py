@@ -26,8 +26,9 @@ def release_card(record: dict[str, Any], meta: ExportMeta, class_names: Sequence
                           for c, row in zip(class_names, main["confusion_matrix"]))
     t = record.get("training") or {}
     epochs = int(t["epochs_run"]) if t.get("epochs_run") else None
-    wall = (f"{epochs} epochs, about {t['epoch_seconds'] * epochs / 60:.0f} min of training on one CPU thread"
+    wall = (f"{epochs} epochs, about {t['epoch_seconds'] * epochs / 60:.0f} min of training wall time"
             if epochs and t.get("epoch_seconds") else f"{epochs or 'n/a'} epochs")
+    best = (t.get("per_seed") or [{}])[0].get("best_epoch", "n/a")
     flip = ("each face is averaged with its mirror image (test-time flip); `analyze` and `evaluate-folder` do "
             "the same because the file's metadata says `flip_average: true`") if record["flip_average"] else \
         "single pass, no test-time flip"
@@ -44,7 +45,7 @@ Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicT
 |---|---|
 | Files | `{fp32_name}` ({files[fp32_name]['size_mib']:.1f} MiB, sha256 `{files[fp32_name]['sha256'][:16]}…`); `{int8_name}` ({files[int8_name]['size_mib']:.1f} MiB, int8) |
 | Architecture | {record.get('model')} ({record['params']:,} parameters), trained as `{record.get('kind')}` run `{record.get('run')}` (no teacher) |
-| Training | profile `{record.get('profile')}`, {wall}; the weights of the epoch with the best val (PublicTest) accuracy |
+| Training | profile `{record.get('profile')}`, {wall}; weights of epoch {best}, the best by val (PublicTest) accuracy |
 | Code commit | `{record['git_commit']}`{changed} |
 | **{split} accuracy** | **{_pct(main['test_acc'])}** ({flip}); single pass {_pct(s['fp32_no_flip']['test_acc'])}, flip-averaged {_pct(s['fp32_flip']['test_acc'])}; int8 copy {_pct(int8['test_acc'])} |
 | Macro-F1 | {main['macro_f1']:.4f} |
