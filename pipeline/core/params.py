@@ -212,10 +212,44 @@ class Open(Spec):
         return dict(value)
 
 
+@dataclass
+class StageName(Spec):
+    """A DVC stage, a foreach group or one of its items (``distill``, ``distill@E1``), or ``default``."""
+
+    optional: bool = False
+
+    def describe(self) -> str:
+        return "a stage name (letters, digits, '_', '-', '.'; an item as group@key)"
+
+    def check(self, value, key):
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+(@[A-Za-z0-9_.\-]+)?", value):
+            raise _fail(key, self, value)
+        return value
+
+
+@dataclass
+class TableOf(Spec):
+    """A mapping of stage names to values of one spec (``orchestration.timeout_s``)."""
+
+    value: Spec = field(default_factory=Name)
+    optional: bool = False
+
+    def describe(self) -> str:
+        return f"a mapping of stage names to {self.value.describe()}"
+
+    def check(self, value, key):
+        if not isinstance(value, dict):
+            raise _fail(key, self, value)
+        return {StageName().check(k, f"{key} (name {k!r})"): self.value.check(v, f"{key}.{k}") for k, v in value.items()}
+
+
 POSITIVE = Float(min=0, min_exclusive=True)
 NON_NEGATIVE = Float(min=0)
 INPUT_SIZE = Int(min=8, max=1024)  # the architectures' own minimum is checked by the model registry
 LOSS = Open(name_key="name")
+
+# The bound on one stage's run on a worker, seconds: `default`, a stage or foreach group, or one item.
+ORCHESTRATION = Section(optional=True, keys={"timeout_s": TableOf(value=POSITIVE, optional=True)})
 
 SCHEMA = Section(keys={
     "data": Section(keys={
@@ -275,6 +309,8 @@ SCHEMA = Section(keys={
         "lite": Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE, "loss": LOSS}),
         "lite_baseline_loss": LOSS,
     }),
+    # Read by the Prefect coordinator only (pipeline/orchestration, docs/prefect.md "Bounds"); no stage lists it.
+    "orchestration": ORCHESTRATION,
 })
 
 
@@ -312,6 +348,12 @@ def _emoxnet_checks(params: dict[str, Any]) -> None:
 
 
 EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks]
+
+
+def check_orchestration(raw: Any) -> dict[str, Any]:
+    """params.yaml's ``orchestration`` section alone (the coordinator reads it from any project's params.yaml,
+    whose other sections need not be this pipeline's); an absent section is ``{}``."""
+    return {} if raw is None else ORCHESTRATION.check(raw, "orchestration")
 
 
 def check_params(raw: Any) -> dict[str, Any]:

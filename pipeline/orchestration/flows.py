@@ -179,6 +179,7 @@ def reproduce(
     root = Path(repo_dir).resolve()
     graph = load_stage_graph(root)
     selected = select_stages(graph, targets)
+    bounds = stage_bounds(root, selected, stage_timeout_s, known=graph)  # a bad orchestration section stops here
     dirty = uncommitted_stage_code(root, graph)
     if dirty:
         message = f"uncommitted changes to stage code (workers run the committed version): {', '.join(dirty)}"
@@ -201,7 +202,7 @@ def reproduce(
         "deployment": deployment,
         "poll_interval": poll_interval,
         "queue_bound_s": queue_timeout_s,
-        "bounds": stage_bounds(root, selected, stage_timeout_s),
+        "bounds": bounds,
         "lock_text": lock_text,
         "nodes": {name: graph[name].__dict__ for name in selected},
         "up_to_date": up_to_date,

@@ -47,10 +47,23 @@ def test_the_default_params_and_every_profile_pass(tmp_path):
     (lambda p: p["distill"]["runs"]["E1"].update(T=3), r"unknown key 'T' in section 'distill.runs.E1'; allowed: student, loss"),
     (lambda p: p["data"].update(rafdb_val_fraction=1.0), r"data.rafdb_val_fraction must be a number > 0 and < 1"),
     (lambda p: p["benchmark"].update(latency_rums=3), r"unknown key 'latency_rums' in section 'benchmark'"),
+    (lambda p: p.update(orchestration={"timout_s": {"default": 3600}}),
+     r"unknown key 'timout_s' in section 'orchestration'; allowed: timeout_s"),
+    (lambda p: p.update(orchestration={"timeout_s": {"default": 0}}),
+     r"orchestration.timeout_s.default must be a number > 0, got 0"),
+    (lambda p: p.update(orchestration={"timeout_s": {"distill@E1@x": 10}}),
+     r"orchestration.timeout_s \(name 'distill@E1@x'\) must be a stage name"),
 ])
 def test_each_bad_value_is_named(edit, message):
     with pytest.raises(ParamsError, match=message):
         check_params(edited(edit))
+
+
+def test_the_documented_orchestration_section_is_accepted():
+    section = {"timeout_s": {"default": 3600, "train_teacher": 14400, "distill": 7200, "distill@E1": 60.5}}
+    checked = check_params(edited(lambda p: p.update(orchestration=section)))
+    assert checked["orchestration"]["timeout_s"] == {"default": 3600.0, "train_teacher": 14400.0, "distill": 7200.0,
+                                                     "distill@E1": 60.5}
 
 
 def test_load_params_names_the_file_for_bad_yaml(tmp_path):
