@@ -14,9 +14,8 @@ from tqdm import tqdm
 
 from pipeline.core.atomic import atomic_path, write_text
 from pipeline.core.devices import resolve_device
-from pipeline.core.params import load_params
+from pipeline.core.params import emoxnet_section, load_params
 from pipeline.core.stage import run_stage, stage_parser
-from pipeline.ensemble.section import emoxnet_section
 from pipeline.reporting.emoxnet import Speed, emoxnet_table, lite_vs_mini, measure, to_markdown
 from pipeline.reporting.render import read_json
 

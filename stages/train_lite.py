@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
-from pipeline.ensemble.training import LITE_KINDS, train_lite
+from pipeline.emoxnet.training import LITE_KINDS, train_lite
 from pipeline.training.soft_targets import load_soft_targets
 
 

@@ -10,7 +10,7 @@ from pipeline.export.metadata import ExportMeta, read_meta
 
 
 class OnnxClassifier:
-    """Grayscale face crops (n, S, S) uint8 -> class probabilities (n, classes) float32."""
+    """Face crops, (n, S, S) grey or (n, S, S, 3) RGB uint8 -> class probabilities (n, classes) float32."""
 
     def __init__(self, path: str | os.PathLike, threads: int = 0):
         import onnxruntime as ort
@@ -32,11 +32,16 @@ class OnnxClassifier:
     def input_size(self) -> int:
         return self.meta.input_size
 
+    @property
+    def image_mode(self) -> str:
+        """'grayscale' or 'rgb': the crops this model was trained on (its ONNX metadata says)."""
+        return self.meta.image_mode
+
     def preprocess(self, crops: np.ndarray) -> np.ndarray:
-        """What pipeline.device_data.to_model_input does in training: /255, repeat to C channels, normalise."""
-        x = crops.astype(np.float32)[:, None] * np.float32(1 / 255)
-        x = np.repeat(x, self.meta.channels, axis=1) if self.meta.image_mode == "grayscale" else x
-        return (x - self.mean) * self.inv_std
+        """The training input path itself (pipeline.inputs.device_data.to_model_input), with the file's mean/std."""
+        from pipeline.inputs.device_data import preprocess_crops
+
+        return preprocess_crops(crops, self.meta.contract)
 
     def __call__(self, crops: np.ndarray) -> np.ndarray:
         if len(crops) == 0:

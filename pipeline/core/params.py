@@ -356,6 +356,13 @@ def check_orchestration(raw: Any) -> dict[str, Any]:
     return {} if raw is None else ORCHESTRATION.check(raw, "orchestration")
 
 
+def emoxnet_section(params: dict[str, Any]) -> dict[str, Any]:
+    """params.yaml's ``emoxnet`` section, with one clear error where it is missing."""
+    if "emoxnet" not in params:
+        raise ValueError("params.yaml has no `emoxnet` section (see README, \"EmoXNet\")")
+    return params["emoxnet"]
+
+
 def check_params(raw: Any) -> dict[str, Any]:
     """The whole params tree checked against :data:`SCHEMA`; returns it normalised (floats as float)."""
     params = SCHEMA.check(raw, "")

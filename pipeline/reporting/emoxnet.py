@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from pipeline.evaluation.benchmarking import flops_per_image, latency_stats, size_mib_fp32, time_forward
+from pipeline.benchmark.benchmarking import flops_per_image, latency_stats, size_mib_fp32, time_forward
 from pipeline.models import count_parameters, load_model
 from pipeline.reporting import paper
 

@@ -20,7 +20,8 @@ import torch
 
 from pipeline.core.atomic import write_json
 from pipeline.core.devices import device_name, resolve_device
-from pipeline.dataset.device_data import DeviceSplit
+from pipeline.inputs.contract import InputContract
+from pipeline.inputs.device_data import DeviceSplit
 from pipeline.dataset.prepared import PreparedData
 from pipeline.models import build_model, count_parameters, save_model
 from pipeline.training.checkpoint import CHECKPOINT_ROOT, array_digest, checkpoint_path, clear_checkpoints
@@ -148,8 +149,9 @@ def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, 
                            identity=identity, on_epoch=curves.for_seed(seed, first=i == 0)))
 
     first = results[0].model
-    save_model(spec.out_dir / "model.pt", first, name=spec.model_name, input_size=base.input_size, kind=spec.kind,
-               run=spec.name, dataset=data.source, class_names=list(data.class_names), seed=int(seeds[0]))
+    contract = InputContract.for_images(data.images, data.class_names, base.input_size)  # how to feed the model
+    save_model(spec.out_dir / "model.pt", first, name=spec.model_name, kind=spec.kind, run=spec.name,
+               dataset=data.source, seed=int(seeds[0]), **contract.to_meta())
     metrics = {"kind": spec.kind, "run": spec.name, "model": spec.model_name, "dataset": data.source,
                "params": count_parameters(first), "T": loss.options().get("T"), "alpha": loss.options().get("alpha"),
                "loss": {"name": loss.name, **loss.options()},

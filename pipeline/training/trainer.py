@@ -1,6 +1,6 @@
 """The one training loop every model uses: teacher, distilled students and baselines.
 
-Data stay on the device as uint8 (see pipeline.dataset.device_data); each step gathers a batch by index
+Data stay on the device as uint8 (see pipeline.inputs.device_data); each step gathers a batch by index
 from a seeded permutation, mirrors a seeded random half of it, normalises it on the device and
 calls a pluggable loss (pipeline.training.losses) that returns its total and its terms. SGD + ReduceLROnPlateau on val loss,
 best weights by val accuracy, optional early stopping. After every epoch the whole state (model,
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from pipeline.dataset.device_data import DeviceSplit, predict_logits, random_affine, to_model_input
+from pipeline.inputs.device_data import DeviceSplit, predict_logits, random_affine, to_model_input
 from pipeline.training.checkpoint import capture_rng, fingerprint, load_checkpoint, restore_rng, save_checkpoint
 from pipeline.training.losses import Loss
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dataset.prepared import PreparedData
-from pipeline.ensemble.section import emoxnet_section
+from pipeline.core.params import emoxnet_section
 from pipeline.models import check_input_size
 from pipeline.training.losses import build_loss
 from pipeline.training.runs import RunSpec, class_weights_for, train_over_seeds
