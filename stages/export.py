@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from pipeline.core.atomic import write_json
-from pipeline.core.naming import RUN_KINDS, run_key
+from pipeline.core.naming import EXPORTED_KINDS, run_key
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.export import ExportMeta, export_bundle, git_commit
@@ -23,8 +23,6 @@ from pipeline.models import count_parameters, load_model
 
 log = logging.getLogger("export")
 
-# The models `analyze` can run: the paper's runs and EmoXNetLite (the ensemble's members are teachers, not exported).
-EXPORTED_KINDS = RUN_KINDS + ("lite", "lite_baseline")
 _METRIC_KEYS = ("kind", "run", "model", "params", "T", "alpha", "seeds", "val_acc", "test_acc", "test_acc_std",
                 "test_loss")
 

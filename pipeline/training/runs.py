@@ -20,6 +20,7 @@ import torch
 
 from pipeline.core.atomic import write_json
 from pipeline.core.devices import device_name, resolve_device
+from pipeline.core.naming import RunKind
 from pipeline.inputs.contract import InputContract
 from pipeline.inputs.device_data import DeviceSplit
 from pipeline.dataset.prepared import PreparedData
@@ -41,16 +42,19 @@ _CURVES = (("train/loss", "train_loss"), ("train/acc", "train_acc"), ("val/loss"
 class RunSpec:
     """Who is being trained and where its outputs go."""
 
-    kind: str  # "teacher" | "distill" | "baseline"
+    kind: RunKind
     name: str  # the run's name in reports: "teacher", a distill run ("E1"), or the baseline student
     model_name: str  # architecture name in params.yaml's models section
     model_spec: dict[str, Any]
     out_dir: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", RunKind(self.kind))  # a plain string is accepted, an unknown kind is not
+
     @property
     def scratch_key(self) -> str:
         """Folder of this run's resumable checkpoints under .cache/checkpoints (unique per stage item)."""
-        return self.kind if self.kind == "teacher" else f"{self.kind}_{self.name}"
+        return self.kind if self.kind == RunKind.TEACHER else f"{self.kind}_{self.name}"
 
 
 @dataclass
