@@ -178,6 +178,7 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
         ensure_zombie_automation(RUN_STAGE_FLOW)
     lock_path = root / LOCK_FILE
     lock_text = lock_path.read_text() if lock_path.exists() else None
+    store_for(str(root), url=remote_url)  # opened once, now: an interrupt later merges without opening the repo
     up_to_date = up_to_date_results(root, graph, selected, lock_text, log.info)
     plan = {
         "root": str(root), "store_url": remote_url,
