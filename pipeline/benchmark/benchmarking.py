@@ -20,6 +20,7 @@ from tqdm import tqdm
 from pipeline.benchmark.memory import cpu_peak_memory_mib, cuda_peak_memory_mib
 from pipeline.benchmark.speed import speed_at_size, time_forward
 from pipeline.core.devices import device_name
+from pipeline.core.params import check_section
 from pipeline.models import build_model, count_parameters, normalise_spec, save_model
 
 PAPER_INPUT_SIZE = 64  # the paper's input resolution: Table V numbers are compared at this size
@@ -42,12 +43,9 @@ class BenchmarkSettings:
 
     @classmethod
     def from_params(cls, section: dict, train_input_size: int | None = None) -> "BenchmarkSettings":
-        """Build from the params section; the training input size is always measured too."""
-        known = set(cls.__dataclass_fields__)
-        unknown = set(section) - known
-        if unknown:
-            raise ValueError(f"params.yaml benchmark: unknown keys {sorted(unknown)} (known: {sorted(known)})")
-        values = dict(section)
+        """Build from the params section (checked by its schema, pipeline.core.params; a partial one takes
+        the defaults below); the training input size is always measured too."""
+        values = check_section("benchmark", dict(section), require=False)  # the schema's keys and checks
         sizes = [int(s) for s in values.pop("input_sizes", [PAPER_INPUT_SIZE])]
         if train_input_size is not None:
             sizes.append(int(train_input_size))

@@ -30,6 +30,7 @@ class Spec:
     """One value's rule; ``check`` returns the (normalised) value or raises ParamsError naming ``key``."""
 
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def check(self, value: Any, key: str) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
@@ -47,6 +48,7 @@ class Int(Spec):
     min: int | None = None
     max: int | None = None
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         bounds = [f">= {self.min}" if self.min is not None else "", f"<= {self.max}" if self.max is not None else ""]
@@ -67,6 +69,7 @@ class Float(Spec):
     min_exclusive: bool = False
     max_exclusive: bool = False
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         parts = []
@@ -89,6 +92,7 @@ class Float(Spec):
 @dataclass
 class Bool(Spec):
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return "true or false"
@@ -104,6 +108,7 @@ class Choice(Spec):
     values: tuple[str, ...] = ()
     pattern: str | None = None  # also accepted: strings matching this regex (e.g. cuda:1)
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return "one of " + ", ".join(self.values) + (f" (or {self.pattern})" if self.pattern else "")
@@ -120,6 +125,7 @@ class Name(Spec):
     """An identifier-like string (a model or run name)."""
 
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return "a name of letters, digits, '_', '-' or '.'"
@@ -136,6 +142,7 @@ class ListOf(Spec):
     min_len: int = 0
     unique: bool = True
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return f"a list of {self.item.describe()}" + (f" with at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}"
@@ -156,11 +163,16 @@ class Section(Spec):
 
     keys: Mapping[str, Spec] = field(default_factory=dict)
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return "a mapping with keys " + ", ".join(self.keys)
 
-    def check(self, value, key):
+    def check(self, value, key, require: bool = True):
+        """The checked mapping, an absent optional key filled with its spec's ``default`` (when it has one).
+
+        ``require=False`` checks a partial mapping (a caller's subset): only present keys, no missing-key error.
+        """
         if not isinstance(value, dict):
             raise _fail(key or "params.yaml", self, value)
         where = f"section '{key}'" if key else "the top level"
@@ -168,9 +180,19 @@ class Section(Spec):
         if unknown:
             raise ParamsError(f"params.yaml: unknown key {unknown[0]!r} in {where}; allowed: {', '.join(self.keys)}")
         missing = [k for k, spec in self.keys.items() if k not in value and not spec.optional]
-        if missing:
+        if missing and require:
             raise ParamsError(f"params.yaml: {where} is missing key {missing[0]!r}; allowed: {', '.join(self.keys)}")
-        return {k: spec.check(value[k], f"{key}.{k}" if key else k) for k, spec in self.keys.items() if k in value}
+        out = {}
+        for k, spec in self.keys.items():
+            if k in value:
+                out[k] = spec.check(value[k], f"{key}.{k}" if key else k)
+            elif spec.default is not None:
+                out[k] = spec.check(spec.default, f"{key}.{k}" if key else k)
+        return out
+
+    def defaults(self) -> dict[str, Any]:
+        """The keys that have a default, with it (the one place defaults are written)."""
+        return {k: spec.default for k, spec in self.keys.items() if spec.default is not None}
 
 
 @dataclass
@@ -180,6 +202,7 @@ class MapOf(Spec):
     value: Spec = field(default_factory=Section)
     min_len: int = 1
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return f"a mapping of names to {self.value.describe()}"
@@ -197,6 +220,7 @@ class Open(Spec):
     name_key: str = "name"
     default_name: str | None = None
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return f"a mapping with a {self.name_key!r} key"
@@ -217,6 +241,7 @@ class StageName(Spec):
     """A DVC stage, a foreach group or one of its items (``distill``, ``distill@E1``), or ``default``."""
 
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return "a stage name (letters, digits, '_', '-', '.'; an item as group@key)"
@@ -233,6 +258,7 @@ class TableOf(Spec):
 
     value: Spec = field(default_factory=Name)
     optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
         return f"a mapping of stage names to {self.value.describe()}"
@@ -257,8 +283,8 @@ SCHEMA = Section(keys={
         "drop_train_duplicates_of_test": Bool(),
         "rafdb_val_fraction": Float(min=0, max=1, min_exclusive=True, max_exclusive=True),
         "rafdb_val_seed": Int(min=0),
-        "ferplus_classes": Int(min=7, max=8, optional=True),  # FER+: 8 (contempt kept, the FER+ task) or 7
-        "ferplus_target": Choice(values=("majority", "crossentropy"), optional=True),  # FER+ train targets
+        "ferplus_classes": Int(min=7, max=8, optional=True, default=8),  # FER+: 8 (contempt kept, the FER+ task) or 7
+        "ferplus_target": Choice(values=("majority", "crossentropy"), optional=True, default="majority"),  # FER+ train targets
     }),
     "synthetic": Section(keys={"seed": Int(min=0), "train": Int(min=2), "val": Int(min=1), "test": Int(min=1)}),
     "models": MapOf(value=Open(name_key="family", default_name="resemotenet")),
@@ -278,10 +304,10 @@ SCHEMA = Section(keys={
         "eval_batch_size": Int(min=1),
         "class_weighted": Bool(),
         "deterministic": Bool(),
-        "schedule": Choice(values=("plateau", "onecycle", "cosine"), optional=True),  # default plateau (the paper's)
-        "aug_shift": Float(min=0, max=0.5, optional=True),  # on-device random affine; 0 = off (the paper's)
-        "aug_rotate": Float(min=0, max=180, optional=True),
-        "aug_scale": Float(min=0, max=0.5, max_exclusive=True, optional=True),
+        "schedule": Choice(values=("plateau", "onecycle", "cosine"), optional=True, default="plateau"),  # the paper's
+        "aug_shift": Float(min=0, max=0.5, optional=True, default=0.0),  # on-device random affine; 0 = off (the paper's)
+        "aug_rotate": Float(min=0, max=180, optional=True, default=0.0),
+        "aug_scale": Float(min=0, max=0.5, max_exclusive=True, optional=True, default=0.0),
     }),
     "teacher": Section(keys={"model": Name(), "epochs": Int(min=1), "loss": LOSS}),
     "student": Section(keys={"epochs": Int(min=1)}),
@@ -348,6 +374,17 @@ def _emoxnet_checks(params: dict[str, Any]) -> None:
 
 
 EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks]
+
+
+def section_spec(name: str) -> Section:
+    """The schema of one top-level section (``train``, ``benchmark``...): the one place its keys, defaults and
+    checks are written; the dataclasses built from a section (TrainConfig, BenchmarkSettings) check through it."""
+    return SCHEMA.keys[name]
+
+
+def check_section(name: str, value: Any, require: bool = True) -> dict[str, Any]:
+    """One section checked like load_params checks it (``require=False``: a partial mapping)."""
+    return section_spec(name).check(value, name, require=require)
 
 
 def check_orchestration(raw: Any) -> dict[str, Any]:

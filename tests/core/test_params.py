@@ -83,3 +83,25 @@ def test_a_profile_with_a_misspelt_key_leaves_params_untouched(tmp_path):
     with pytest.raises(ParamsError, match=r"bad.yaml: .*unknown key 'lerning_rate' in section 'train'.*left unchanged"):
         apply_profile(profile, params)
     assert params.read_bytes() == before
+
+
+def test_optional_keys_take_their_schema_default_and_the_configs_follow_the_schema():
+    """The schema is the one place a key, its default and its check are written: load_params fills an
+    absent optional key from it, and the dataclasses built from a section have exactly its keys."""
+    from dataclasses import fields
+
+    from pipeline.benchmark.benchmarking import BenchmarkSettings
+    from pipeline.core.params import section_spec
+    from pipeline.training.config import TrainConfig
+
+    params = edited(lambda p: [p["train"].pop(k, None) for k in ("schedule", "aug_shift", "aug_rotate", "aug_scale")])
+    train = check_params(params)["train"]
+    assert (train["schedule"], train["aug_shift"], train["aug_rotate"], train["aug_scale"]) == ("plateau", 0.0, 0.0, 0.0)
+    assert {f.name for f in fields(TrainConfig)} == (set(section_spec("train").keys) - {"class_weighted"}) | {"epochs",
+                                                                                                          "seed"}
+    assert {f.name for f in fields(BenchmarkSettings)} == set(section_spec("benchmark").keys)
+    assert TrainConfig().schedule == section_spec("train").defaults()["schedule"]
+    with pytest.raises(ParamsError, match=r"train.lr must be a number > 0, got -1"):
+        TrainConfig.from_params({"lr": -1}, epochs=1, seed=0)  # the schema's check, not a second one
+    with pytest.raises(ParamsError, match=r"benchmark.latency_runs must be an integer >= 1"):
+        BenchmarkSettings.from_params({"latency_runs": 0})
