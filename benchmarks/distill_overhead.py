@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from pipeline.core.devices import device_name, resolve_device
-from pipeline.dataset.device_data import DeviceSplit
+from pipeline.inputs.device_data import DeviceSplit
 from pipeline.models import build_model
 from pipeline.training.losses import CrossEntropy, KnowledgeDistillation
 from pipeline.training.trainer import TrainConfig, fit

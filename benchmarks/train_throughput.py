@@ -19,7 +19,7 @@ import torch
 import yaml
 
 from pipeline.core.devices import device_name, resolve_device
-from pipeline.dataset.device_data import DeviceSplit
+from pipeline.inputs.device_data import DeviceSplit
 from pipeline.models import build_model, count_parameters
 from pipeline.training.losses import CrossEntropy
 from pipeline.training.trainer import train_step

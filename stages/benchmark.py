@@ -18,7 +18,7 @@ from pipeline.core.atomic import write_json
 from pipeline.core.devices import resolve_device
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
-from pipeline.evaluation.benchmarking import BenchmarkSettings, benchmark_model
+from pipeline.benchmark.benchmarking import BenchmarkSettings, benchmark_model
 
 log = logging.getLogger("benchmark")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.naming import RunKind
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
@@ -36,7 +37,7 @@ def main(argv=None) -> None:
     data = load_prepared(args.data)
     check_run_setup(params, student, data.num_classes)
     table = load_soft_targets(args.soft_targets, len(data.subset("train")[1]), data.num_classes)
-    spec = RunSpec(kind="distill", name=args.run, model_name=student, model_spec=params["models"][student],
+    spec = RunSpec(kind=RunKind.DISTILL, name=args.run, model_name=student, model_spec=params["models"][student],
                    out_dir=args.out)
     train_over_seeds(spec, data, params["train"], params["student"]["epochs"], params["seeds"], loss,
                      class_weights_for(params, args.class_weights, data.class_names), soft_targets=table)

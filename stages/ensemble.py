@@ -15,12 +15,11 @@ import logging
 from pathlib import Path
 
 from pipeline.core.devices import resolve_device
-from pipeline.core.params import load_params
+from pipeline.core.params import emoxnet_section, load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
 from pipeline.ensemble.build import build_ensemble
 from pipeline.ensemble.members import member_outputs
-from pipeline.ensemble.section import emoxnet_section
 from pipeline.evaluation.test_set import write_evaluation
 from pipeline.training.soft_targets import save_soft_targets
 

@@ -14,17 +14,15 @@ import logging
 from pathlib import Path
 
 from pipeline.core.atomic import write_json
-from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
-from pipeline.core.naming import RUN_KINDS, run_key
+from pipeline.core.naming import EXPORTED_KINDS, run_key
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.export import ExportMeta, export_bundle, git_commit
+from pipeline.inputs.contract import InputContract
 from pipeline.models import count_parameters, load_model
 
 log = logging.getLogger("export")
 
-# The models `analyze` can run: the paper's runs and EmoXNetLite (the ensemble's members are teachers, not exported).
-EXPORTED_KINDS = RUN_KINDS + ("lite", "lite_baseline")
 _METRIC_KEYS = ("kind", "run", "model", "params", "T", "alpha", "seeds", "val_acc", "test_acc", "test_acc_std",
                 "test_loss")
 
@@ -58,8 +56,7 @@ def main(argv=None) -> None:
         extra.update({"name": name, "model": meta.get("name", extra.get("model")), "params": count_parameters(model),
                       "data_source": meta.get("dataset", metrics.get("dataset", "unknown")),
                       "checkpoint": str(checkpoint), "git_commit": commit})
-        export_meta = ExportMeta(class_names=tuple(meta["class_names"]), input_size=int(meta["input_size"]),
-                                 mean=IMAGENET_MEAN, std=IMAGENET_STD, channels=3, image_mode="grayscale", extra=extra)
+        export_meta = ExportMeta.from_contract(InputContract.from_meta(meta, where=str(checkpoint)), extra)
         index[name] = export_bundle(model, name, args.out, export_meta, atol=params["benchmark"]["onnx_atol"])
         log.info("%s: exported in %.2f s (%.1f MiB), parity %.1e%s", name, index[name]["export_seconds"],
                  index[name]["size_mib"], index[name]["parity_max_abs_diff"],

@@ -11,7 +11,7 @@ import logging
 from pipeline.core.devices import resolve_device
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
-from pipeline.dataset.device_data import DeviceSplit
+from pipeline.inputs.device_data import DeviceSplit
 from pipeline.dataset.prepared import load_prepared
 from pipeline.models import load_model
 from pipeline.training.soft_targets import compute_soft_targets, save_soft_targets

@@ -12,13 +12,14 @@ from pathlib import Path
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
-from pipeline.ensemble.training import LITE_KINDS, train_lite
+from pipeline.core.naming import LITE_KINDS
+from pipeline.emoxnet.training import train_lite
 from pipeline.training.soft_targets import load_soft_targets
 
 
 def main(argv=None) -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("kind", choices=LITE_KINDS)
+    parser.add_argument("kind", choices=[str(k) for k in LITE_KINDS])
     parser.add_argument("--data", required=True, help="prepared dataset (.npz)")
     parser.add_argument("--class-weights", required=True, help="class_weights.json")
     parser.add_argument("--soft-targets", help="the ensemble's soft-target table (.npy); needed by `lite`")

@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
-from pipeline.ensemble.training import train_member
+from pipeline.emoxnet.training import train_member
 
 
 def main(argv=None) -> None:

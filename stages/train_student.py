@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.naming import RunKind
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
@@ -28,7 +29,7 @@ def main(argv=None) -> None:
     loss = build_loss(params["baseline"]["loss"], where="baseline.loss")
     data = load_prepared(args.data)
     check_run_setup(params, args.student, data.num_classes)
-    spec = RunSpec(kind="baseline", name=args.student, model_name=args.student,
+    spec = RunSpec(kind=RunKind.BASELINE, name=args.student, model_name=args.student,
                    model_spec=params["models"][args.student], out_dir=args.out)
     train_over_seeds(spec, data, params["train"], params["student"]["epochs"], params["seeds"], loss,
                      class_weights_for(params, args.class_weights, data.class_names))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.naming import RunKind
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
@@ -26,7 +27,7 @@ def main(argv=None) -> None:
     loss = build_loss(params["teacher"]["loss"], where="teacher.loss")
     data = load_prepared(args.data)
     check_run_setup(params, name, data.num_classes)
-    spec = RunSpec(kind="teacher", name="teacher", model_name=name, model_spec=params["models"][name], out_dir=args.out)
+    spec = RunSpec(kind=RunKind.TEACHER, name="teacher", model_name=name, model_spec=params["models"][name], out_dir=args.out)
     train_over_seeds(spec, data, params["train"], params["teacher"]["epochs"], params["seeds"], loss,
                      class_weights_for(params, args.class_weights, data.class_names))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.dataset.device_data import DeviceSplit
+from pipeline.inputs.device_data import DeviceSplit
 from pipeline.models import build_model
 
 TINY_SPEC = {"family": "resemotenet", "width": 0.03125, "se_reduction": 1}

@@ -1,8 +1,10 @@
-"""Every file a stage imports (transitively, within the project) is covered by that stage's dvc.yaml deps.
+"""A stage's dvc.yaml code deps are exactly what it imports (transitively, within the project).
 
 The package is cut along the stages' dependency boundaries, so deps name whole folders; this test
-keeps them from drifting: add an import across a boundary and it names the stage and the file.
-Registries that discover their package's modules at run time (pkgutil) count as importing them all.
+keeps them from drifting both ways: add an import across a boundary and it names the stage and the
+file; list a code folder (or file) the stage never imports and it names that dep, since a change
+there would re-run the stage for nothing. Registries that discover their package's modules at run
+time (pkgutil) count as importing them all.
 """
 
 from __future__ import annotations
@@ -75,7 +77,23 @@ def stage_entries() -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def empty_foreach_templates(resolved: list[tuple[str, str, list[str]]]) -> list[tuple[str, str, list[str]]]:
+    """Foreach groups with no item under the default params (e.g. cross_evaluate: `cross_eval: {}`): their
+    template's command module and code deps, so a group that only users enable is checked too."""
+    import yaml
+
+    have = {name.split("@")[0] for name, _, _ in resolved}
+    out = []
+    for name, stage in yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"].items():
+        if "foreach" in stage and name not in have:
+            words = stage["do"]["cmd"].split()
+            deps = [d for d in stage["do"]["deps"] if d.startswith(("pipeline", "stages"))]
+            out.append((f"{name}@<template>", words[2], deps))
+    return out
+
+
 STAGES = stage_entries()
+STAGES += empty_foreach_templates(STAGES)
 
 
 @pytest.mark.parametrize("stage, module, deps", STAGES, ids=[s[0] for s in STAGES])
@@ -86,6 +104,32 @@ def test_stage_deps_cover_every_imported_file(stage, module, deps):
     missing = sorted(str(f.relative_to(REPO_ROOT)) for f in closure(entry)
                      if not any(f == c or c in f.parents for c in covered))
     assert not missing, f"dvc.yaml stage {stage} imports files its deps do not cover: {missing}"
+
+
+def unused_code_deps(entry: Path, deps: list[str]) -> list[str]:
+    """Deps inside the project's packages (``pipeline/...``, ``stages/...``) that no imported file lies in."""
+    files = closure(entry)
+    unused = []
+    for dep in deps:
+        path = REPO_ROOT / dep
+        if Path(dep).parts[0] not in PROJECT_PACKAGES:
+            continue  # data, models, reports: inputs, not code
+        if not any(f == path or path in f.parents for f in files):
+            unused.append(dep)
+    return unused
+
+
+@pytest.mark.parametrize("stage, module, deps", STAGES, ids=[s[0] for s in STAGES])
+def test_stage_deps_list_no_code_it_does_not_import(stage, module, deps):
+    unused = unused_code_deps(module_file(module), deps)
+    assert not unused, (f"dvc.yaml stage {stage} lists code it never imports (a change there re-runs it for "
+                        f"nothing): {unused}")
+
+
+def test_an_unused_code_dep_is_caught():
+    entry = REPO_ROOT / "stages" / "generate.py"
+    assert unused_code_deps(entry, ["pipeline/__init__.py", "pipeline/sources", "pipeline/training",
+                                    "data/raw"]) == ["pipeline/training"]
 
 
 def test_the_walker_follows_function_level_and_registry_imports():

@@ -10,7 +10,7 @@ from pipeline.export.metadata import ExportMeta, read_meta
 
 
 class OnnxClassifier:
-    """Face crops uint8, (n, S, S) grayscale or (n, S, S, 3) RGB -> class probabilities (n, classes) float32."""
+    """Face crops, (n, S, S) grey or (n, S, S, 3) RGB uint8 -> class probabilities (n, classes) float32."""
 
     def __init__(self, path: str | os.PathLike, threads: int = 0, flip_average: bool | None = None):
         import onnxruntime as ort
@@ -27,20 +27,21 @@ class OnnxClassifier:
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
         self.session = ort.InferenceSession(self.path, options, providers=providers)
         self.providers = self.session.get_providers()
-        m = self.meta
-        self.mean = np.asarray(m.mean, np.float32).reshape(1, -1, 1, 1)
-        self.inv_std = 1.0 / np.asarray(m.std, np.float32).reshape(1, -1, 1, 1)
 
     @property
     def input_size(self) -> int:
         return self.meta.input_size
 
+    @property
+    def image_mode(self) -> str:
+        """'grayscale' or 'rgb': the crops this model was trained on (its ONNX metadata says)."""
+        return self.meta.image_mode
+
     def preprocess(self, crops: np.ndarray) -> np.ndarray:
-        """What pipeline.device_data.to_model_input does in training: /255, repeat to C channels, normalise."""
-        x = crops.astype(np.float32) * np.float32(1 / 255)
-        x = x.transpose(0, 3, 1, 2) if x.ndim == 4 else x[:, None]
-        x = np.repeat(x, self.meta.channels, axis=1) if x.shape[1] == 1 < self.meta.channels else x
-        return (x - self.mean) * self.inv_std
+        """The training input path itself (pipeline.inputs.device_data.to_model_input), with the file's mean/std."""
+        from pipeline.inputs.device_data import preprocess_crops
+
+        return preprocess_crops(crops, self.meta.contract)
 
     def __call__(self, crops: np.ndarray) -> np.ndarray:
         if len(crops) == 0:

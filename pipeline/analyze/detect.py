@@ -98,8 +98,8 @@ class FaceDetector:
 
 
 def crop_faces(gray: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
-    """(n, size, size) uint8 crops of ``boxes`` from a grayscale image (area interpolation)."""
-    out = np.empty((len(boxes), size, size), np.uint8)
+    """(n, size, size[, 3]) uint8 crops of ``boxes`` from a grayscale (or an RGB) image (area interpolation)."""
+    out = np.empty((len(boxes), size, size, *gray.shape[2:]), np.uint8)
     h, w = gray.shape[:2]
     for i, (x, y, bw, bh) in enumerate(boxes):
         x0, y0, x1, y1 = max(0, x), max(0, y), min(w, x + bw), min(h, y + bh)

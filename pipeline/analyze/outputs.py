@@ -39,7 +39,7 @@ def _write_csv(path: Path, df: pd.DataFrame) -> None:
 def versions() -> dict[str, str]:
     import onnxruntime
 
-    from pipeline.export.bundle import git_commit
+    from pipeline.core.gitinfo import git_commit
 
     return {"python": sys.version.split()[0], "platform": platform.platform(), "onnxruntime": onnxruntime.__version__,
             "opencv": cv2.__version__, "numpy": np.__version__, "pandas": pd.__version__,

@@ -99,9 +99,12 @@ def _detect_all(samples: Iterable[Sample | ImageSkip], detector: FaceDetector, c
                 boxes_out = boxes
             for j in range(len(boxes)):
                 dets.append((item.index, ids[j], *boxes_out[j].tolist(), float(scores[j])))
-            faces = crop_faces(gray, boxes, size)
+            rgb = classifier.image_mode == "rgb"  # a model trained on RGB data gets colour crops (R, G, B)
+            colour = (cv2.cvtColor(image, cv2.COLOR_BGR2RGB if image.ndim == 3 else cv2.COLOR_GRAY2RGB) if rgb
+                      else gray)
+            faces = crop_faces(colour, boxes, size)
             pending.append(faces)
-            thumbs.append(faces if size == THUMB else crop_faces(gray, boxes, THUMB))
+            thumbs.append(faces if size == THUMB and not rgb else crop_faces(gray, boxes, THUMB))
             n_pending += len(boxes)
         t_detect += time.perf_counter() - started
         if n_pending >= settings.batch_size:

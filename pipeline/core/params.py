@@ -11,220 +11,15 @@ A schema is a plain mapping of key -> :class:`Spec`; a new section or key is one
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import yaml
 
+from pipeline.core.specs import (Bool, Choice, Float, Int, ListOf, MapOf, Name, Open, ParamsError, PathSpec, Section,  # noqa: F401
+                                 Spec, StageName, TableOf)
+
 PARAMS_FILE = Path("params.yaml")
-
-
-class ParamsError(ValueError):
-    """A params.yaml value or key is wrong; the message names the dotted key."""
-
-
-class Spec:
-    """One value's rule; ``check`` returns the (normalised) value or raises ParamsError naming ``key``."""
-
-    optional: bool = False
-
-    def check(self, value: Any, key: str) -> Any:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def describe(self) -> str:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-def _fail(key: str, spec: Spec, value: Any) -> ParamsError:
-    return ParamsError(f"params.yaml: {key} must be {spec.describe()}, got {value!r}")
-
-
-@dataclass
-class Int(Spec):
-    min: int | None = None
-    max: int | None = None
-    optional: bool = False
-
-    def describe(self) -> str:
-        bounds = [f">= {self.min}" if self.min is not None else "", f"<= {self.max}" if self.max is not None else ""]
-        return "an integer " + " and ".join(b for b in bounds if b) if any(bounds) else "an integer"
-
-    def check(self, value, key):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(key, self, value)
-        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            raise _fail(key, self, value)
-        return value
-
-
-@dataclass
-class Float(Spec):
-    min: float | None = None
-    max: float | None = None
-    min_exclusive: bool = False
-    max_exclusive: bool = False
-    optional: bool = False
-
-    def describe(self) -> str:
-        parts = []
-        if self.min is not None:
-            parts.append(f"{'>' if self.min_exclusive else '>='} {self.min}")
-        if self.max is not None:
-            parts.append(f"{'<' if self.max_exclusive else '<='} {self.max}")
-        return "a number" + (" " + " and ".join(parts) if parts else "")
-
-    def check(self, value, key):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise _fail(key, self, value)
-        low_bad = self.min is not None and (value <= self.min if self.min_exclusive else value < self.min)
-        high_bad = self.max is not None and (value >= self.max if self.max_exclusive else value > self.max)
-        if low_bad or high_bad:
-            raise _fail(key, self, value)
-        return float(value)
-
-
-@dataclass
-class Bool(Spec):
-    optional: bool = False
-
-    def describe(self) -> str:
-        return "true or false"
-
-    def check(self, value, key):
-        if not isinstance(value, bool):
-            raise _fail(key, self, value)
-        return value
-
-
-@dataclass
-class Choice(Spec):
-    values: tuple[str, ...] = ()
-    pattern: str | None = None  # also accepted: strings matching this regex (e.g. cuda:1)
-    optional: bool = False
-
-    def describe(self) -> str:
-        return "one of " + ", ".join(self.values) + (f" (or {self.pattern})" if self.pattern else "")
-
-    def check(self, value, key):
-        ok = isinstance(value, str) and (value in self.values or bool(self.pattern and re.fullmatch(self.pattern, value)))
-        if not ok:
-            raise _fail(key, self, value)
-        return value
-
-
-@dataclass
-class Name(Spec):
-    """An identifier-like string (a model or run name)."""
-
-    optional: bool = False
-
-    def describe(self) -> str:
-        return "a name of letters, digits, '_', '-' or '.'"
-
-    def check(self, value, key):
-        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", value):
-            raise _fail(key, self, value)
-        return value
-
-
-@dataclass
-class ListOf(Spec):
-    item: Spec = field(default_factory=Name)
-    min_len: int = 0
-    unique: bool = True
-    optional: bool = False
-
-    def describe(self) -> str:
-        return f"a list of {self.item.describe()}" + (f" with at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}"
-                                                        if self.min_len else "")
-
-    def check(self, value, key):
-        if not isinstance(value, list) or len(value) < self.min_len:
-            raise _fail(key, self, value)
-        out = [self.item.check(v, f"{key}[{i}]") for i, v in enumerate(value)]
-        if self.unique and len({repr(v) for v in out}) != len(out):
-            raise ParamsError(f"params.yaml: {key} lists an entry twice: {value!r}")
-        return out
-
-
-@dataclass
-class Section(Spec):
-    """A mapping with a fixed set of keys; unknown keys are errors, missing required keys too."""
-
-    keys: Mapping[str, Spec] = field(default_factory=dict)
-    optional: bool = False
-
-    def describe(self) -> str:
-        return "a mapping with keys " + ", ".join(self.keys)
-
-    def check(self, value, key):
-        if not isinstance(value, dict):
-            raise _fail(key or "params.yaml", self, value)
-        where = f"section '{key}'" if key else "the top level"
-        unknown = [k for k in value if k not in self.keys]
-        if unknown:
-            raise ParamsError(f"params.yaml: unknown key {unknown[0]!r} in {where}; allowed: {', '.join(self.keys)}")
-        missing = [k for k, spec in self.keys.items() if k not in value and not spec.optional]
-        if missing:
-            raise ParamsError(f"params.yaml: {where} is missing key {missing[0]!r}; allowed: {', '.join(self.keys)}")
-        return {k: spec.check(value[k], f"{key}.{k}" if key else k) for k, spec in self.keys.items() if k in value}
-
-
-@dataclass
-class MapOf(Spec):
-    """A mapping of user-chosen names (models, runs) to values of one spec."""
-
-    value: Spec = field(default_factory=Section)
-    min_len: int = 1
-    optional: bool = False
-
-    def describe(self) -> str:
-        return f"a mapping of names to {self.value.describe()}"
-
-    def check(self, value, key):
-        if not isinstance(value, dict) or len(value) < self.min_len:
-            raise _fail(key, self, value)
-        return {Name().check(k, f"{key} (name {k!r})"): self.value.check(v, f"{key}.{k}") for k, v in value.items()}
-
-
-@dataclass
-class Open(Spec):
-    """A mapping checked by another registry (model and loss specs): here only that it has a ``name_key``."""
-
-    name_key: str = "name"
-    default_name: str | None = None
-    optional: bool = False
-
-    def describe(self) -> str:
-        return f"a mapping with a {self.name_key!r} key"
-
-    def check(self, value, key):
-        if not isinstance(value, dict):
-            raise _fail(key, self, value)
-        if self.name_key not in value:
-            if self.default_name is None:
-                raise ParamsError(f"params.yaml: {key} needs a {self.name_key!r} key")
-            value = {self.name_key: self.default_name, **value}
-        Name().check(value[self.name_key], f"{key}.{self.name_key}")
-        return dict(value)
-
-
-@dataclass
-class Path_(Spec):
-    """A relative or absolute path (a string); whether it exists is the consuming stage's check."""
-
-    optional: bool = False
-
-    def describe(self) -> str:
-        return "a path (a non-empty string)"
-
-    def check(self, value, key):
-        if not isinstance(value, str) or not value.strip():
-            raise _fail(key, self, value)
-        return value
 
 
 POSITIVE = Float(min=0, min_exclusive=True)
@@ -232,14 +27,17 @@ NON_NEGATIVE = Float(min=0)
 INPUT_SIZE = Int(min=8, max=1024)  # the architectures' own minimum is checked by the model registry
 LOSS = Open(name_key="name")
 
+# The bound on one stage's run on a worker, seconds: `default`, a stage or foreach group, or one item.
+ORCHESTRATION = Section(optional=True, keys={"timeout_s": TableOf(value=POSITIVE, optional=True)})
+
 SCHEMA = Section(keys={
     "data": Section(keys={
         "source": Name(),  # checked against the source registry by the data stages
         "drop_train_duplicates_of_test": Bool(),
         "rafdb_val_fraction": Float(min=0, max=1, min_exclusive=True, max_exclusive=True),
         "rafdb_val_seed": Int(min=0),
-        "ferplus_classes": Int(min=7, max=8, optional=True),  # FER+: 8 (contempt kept, the FER+ task) or 7
-        "ferplus_target": Choice(values=("majority", "crossentropy"), optional=True),  # FER+ train targets
+        "ferplus_classes": Int(min=7, max=8, optional=True, default=8),  # FER+: 8 (contempt kept, the FER+ task) or 7
+        "ferplus_target": Choice(values=("majority", "crossentropy"), optional=True, default="majority"),  # FER+ train targets
     }),
     "synthetic": Section(keys={"seed": Int(min=0), "train": Int(min=2), "val": Int(min=1), "test": Int(min=1)}),
     "models": MapOf(value=Open(name_key="family", default_name="resemotenet")),
@@ -259,10 +57,10 @@ SCHEMA = Section(keys={
         "eval_batch_size": Int(min=1),
         "class_weighted": Bool(),
         "deterministic": Bool(),
-        "schedule": Choice(values=("plateau", "onecycle", "cosine"), optional=True),  # default plateau (the paper's)
-        "aug_shift": Float(min=0, max=0.5, optional=True),  # on-device random affine; 0 = off (the paper's)
-        "aug_rotate": Float(min=0, max=180, optional=True),
-        "aug_scale": Float(min=0, max=0.5, max_exclusive=True, optional=True),
+        "schedule": Choice(values=("plateau", "onecycle", "cosine"), optional=True, default="plateau"),  # the paper's
+        "aug_shift": Float(min=0, max=0.5, optional=True, default=0.0),  # on-device random affine; 0 = off (the paper's)
+        "aug_rotate": Float(min=0, max=180, optional=True, default=0.0),
+        "aug_scale": Float(min=0, max=0.5, max_exclusive=True, optional=True, default=0.0),
     }),
     "teacher": Section(keys={"model": Name(), "epochs": Int(min=1), "loss": LOSS}),
     "student": Section(keys={"epochs": Int(min=1)}),
@@ -270,7 +68,7 @@ SCHEMA = Section(keys={
         "runs": MapOf(value=Section(keys={"student": Name(), "loss": LOSS})),
     }),
     "baseline": Section(keys={"students": ListOf(item=Name()), "loss": LOSS}),
-    "cross_eval": MapOf(value=Path_(), min_len=0, optional=True),  # name -> labelled image folder
+    "cross_eval": MapOf(value=PathSpec(), min_len=0, optional=True, default={}),  # name -> labelled image folder
     "benchmark": Section(keys={
         "input_sizes": ListOf(item=INPUT_SIZE),
         "primary_input_size": INPUT_SIZE,
@@ -291,6 +89,8 @@ SCHEMA = Section(keys={
         "lite": Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE, "loss": LOSS}),
         "lite_baseline_loss": LOSS,
     }),
+    # Read by the Prefect coordinator only (pipeline/orchestration, docs/prefect.md "Bounds"); no stage lists it.
+    "orchestration": ORCHESTRATION,
 })
 
 
@@ -328,6 +128,30 @@ def _emoxnet_checks(params: dict[str, Any]) -> None:
 
 
 EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks]
+
+
+def section_spec(name: str) -> Section:
+    """The schema of one top-level section (``train``, ``benchmark``...): the one place its keys, defaults and
+    checks are written; the dataclasses built from a section (TrainConfig, BenchmarkSettings) check through it."""
+    return SCHEMA.keys[name]
+
+
+def check_section(name: str, value: Any, require: bool = True) -> dict[str, Any]:
+    """One section checked like load_params checks it (``require=False``: a partial mapping)."""
+    return section_spec(name).check(value, name, require=require)
+
+
+def check_orchestration(raw: Any) -> dict[str, Any]:
+    """params.yaml's ``orchestration`` section alone (the coordinator reads it from any project's params.yaml,
+    whose other sections need not be this pipeline's); an absent section is ``{}``."""
+    return {} if raw is None else ORCHESTRATION.check(raw, "orchestration")
+
+
+def emoxnet_section(params: dict[str, Any]) -> dict[str, Any]:
+    """params.yaml's ``emoxnet`` section, with one clear error where it is missing."""
+    if "emoxnet" not in params:
+        raise ValueError("params.yaml has no `emoxnet` section (see README, \"EmoXNet\")")
+    return params["emoxnet"]
 
 
 def check_params(raw: Any) -> dict[str, Any]:

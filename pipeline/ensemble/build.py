@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from pipeline.core.naming import RunKind
 from pipeline.dataset.prepared import PreparedData
 from pipeline.ensemble.combine import as_logits, fit_weights, mean_probabilities
 from pipeline.ensemble.members import MemberOutputs
@@ -49,7 +50,7 @@ def build_ensemble(members: Sequence[MemberOutputs], data: PreparedData, rule: s
     for m in members:
         metrics = classification_metrics(test_labels, m.logits["test"].numpy(), names)
         metrics["val_acc"] = float((m.logits["val"].argmax(1).numpy() == val_labels).mean())
-        metrics.update({"model": m.model_name, "kind": "emoxnet_member", "run": m.name, "family": m.family,
+        metrics.update({"model": m.model_name, "kind": RunKind.EMOXNET_MEMBER, "run": m.name, "family": m.family,
                         "params": m.params, "input_size": m.input_size, "checkpoint": m.checkpoint,
                         "class_names": names, "data_source": data.source})
         scored[m.name] = (metrics, confusion_frame(test_labels, metrics_predictions(m.logits["test"]), names))
@@ -58,7 +59,7 @@ def build_ensemble(members: Sequence[MemberOutputs], data: PreparedData, rule: s
     metrics["val_acc"] = float((combine(members, "val", weights).argmax(1).numpy() == val_labels).mean())
     best = max(scored, key=lambda k: scored[k][0]["test_acc"])
     metrics.update({
-        "model": "EmoXNet", "kind": "emoxnet_ensemble", "run": "ensemble", "rule": rule,
+        "model": "EmoXNet", "kind": RunKind.EMOXNET_ENSEMBLE, "run": "ensemble", "rule": rule,
         "params": int(sum(m.params for m in members)), "class_names": names, "data_source": data.source,
         "members": {m.name: {"weight": w, "family": m.family, "input_size": m.input_size, "params": m.params,
                              "test_acc": scored[m.name][0]["test_acc"], "val_acc": scored[m.name][0]["val_acc"]}

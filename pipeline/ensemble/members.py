@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from pipeline.dataset.device_data import DeviceSplit, predict_logits
+from pipeline.inputs.contract import InputContract
+from pipeline.inputs.device_data import DeviceSplit, predict_logits
 from pipeline.dataset.prepared import PreparedData
 from pipeline.models import count_parameters, load_model
 from pipeline.training.soft_targets import compute_soft_targets, load_soft_targets
@@ -40,11 +41,9 @@ def member_outputs(name: str, checkpoint: str | os.PathLike, data: PreparedData,
                    batch_size: int = 256, train_table: str | os.PathLike | None = None) -> MemberOutputs:
     """Load one member and compute (or, for the train table, reuse) its logits on every split."""
     model, meta = load_model(checkpoint, map_location=device)
-    classes = list(meta.get("class_names") or [])
-    if classes and classes != list(data.class_names):
-        raise ValueError(f"{checkpoint}: member trained on classes {classes}, the dataset has {list(data.class_names)} "
-                         "(retrain it on the current data)")
-    size = int(meta["input_size"])
+    contract = InputContract.from_meta(meta, where=str(checkpoint))
+    contract.check_data(data.images, data.class_names, where=f"{checkpoint} (retrain it on the current data)")
+    size = contract.input_size
     out = MemberOutputs(name, str(checkpoint), str(meta.get("name")), str(model.model_spec["family"]),
                         count_parameters(model), size)
     for split in tqdm(("val", "test", "train"), desc=f"ensemble member {name}", unit="split", leave=False):
@@ -56,7 +55,8 @@ def member_outputs(name: str, checkpoint: str | os.PathLike, data: PreparedData,
         if split == "train":
             out.logits[split] = torch.from_numpy(compute_soft_targets(model, device_split, batch_size))
         else:
-            out.logits[split] = predict_logits(model, device_split, batch_size=batch_size).cpu()
+            out.logits[split] = predict_logits(model, device_split, batch_size=batch_size, mean=contract.mean,
+                                               std=contract.std).cpu()
     log.info("member %s (%s, %s params, input %d): logits ready", name, out.family, f"{out.params:,}", size)
     return out
 

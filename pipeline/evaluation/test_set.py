@@ -11,7 +11,8 @@ import torch
 
 from pipeline.core.atomic import atomic_path, write_json
 from pipeline.core.devices import device_name
-from pipeline.dataset.device_data import DeviceSplit, predict_logits
+from pipeline.inputs.contract import InputContract
+from pipeline.inputs.device_data import DeviceSplit, predict_logits
 from pipeline.dataset.prepared import PreparedData
 from pipeline.evaluation.figures import save_confusion_png
 from pipeline.evaluation.metrics import classification_metrics, confusion_frame
@@ -21,15 +22,13 @@ from pipeline.models import count_parameters
 def score_test_split(model: torch.nn.Module, meta: dict, data: PreparedData, device: torch.device,
                    batch_size: int = 256) -> tuple[dict[str, Any], pd.DataFrame]:
     """Metrics dict and per-image confusion frame of one saved model on the prepared test split (no augmentation)."""
-    if "input_size" not in meta:
-        raise ValueError(f"model metadata has no 'input_size' (got keys {sorted(meta)}); re-save the model with it")
+    contract = InputContract.from_meta(meta, where=str(meta.get("name") or "model"))  # how the model is fed
     images, labels = data.subset("test")
-    split = DeviceSplit.from_arrays(images, labels, int(meta["input_size"]), device)
+    contract.check_data(images, data.class_names, where=str(meta.get("name") or "model"))
+    split = DeviceSplit.from_arrays(images, labels, contract.input_size, device)
     model = model.to(device)
-    logits = predict_logits(model, split, batch_size=batch_size).cpu().numpy()
-    class_names = list(meta.get("class_names") or data.class_names)
-    if class_names != list(data.class_names):
-        raise ValueError(f"model trained on classes {class_names}, the dataset has {list(data.class_names)}")
+    logits = predict_logits(model, split, batch_size=batch_size, mean=contract.mean, std=contract.std).cpu().numpy()
+    class_names = list(contract.class_names)
     metrics = classification_metrics(labels, logits, class_names)
     predicted = logits.argmax(axis=1)
     metrics.update({
@@ -39,7 +38,8 @@ def score_test_split(model: torch.nn.Module, meta: dict, data: PreparedData, dev
         "params": count_parameters(model),
         "dataset": meta.get("dataset", data.source),
         "data_source": data.source,
-        "input_size": int(meta["input_size"]),
+        "input_size": contract.input_size,
+        "image_mode": contract.image_mode,
         "device": device_name(device),
         "class_names": class_names,
     })

@@ -4,7 +4,6 @@ after a parity check; returns the numbers the export stage records."""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,6 @@ from pipeline.export.metadata import ExportMeta
 from pipeline.export.model_card import model_card
 from pipeline.export.onnx_export import export_onnx, file_sha256
 from pipeline.export.parity import check_parity
-
-
-def git_commit(cwd: str | os.PathLike = ".") -> str:
-    """HEAD of the checkout doing the export, ``+dirty`` when it has uncommitted changes; 'unknown' outside git."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
-        if head.returncode != 0:
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=30)
-        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
 
 
 def export_bundle(model: nn.Module, name: str, out_dir: str | os.PathLike, meta: ExportMeta,

@@ -12,6 +12,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pipeline.inputs.contract import IMAGE_MODES, InputContract
+
 # Values of ``data_source`` that mean "generated data": the model shows mechanics, not emotions.
 SYNTHETIC_SOURCES = frozenset({"synthetic"})
 
@@ -25,7 +27,7 @@ class ExportMeta:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     channels: int = 3  # channels the network takes; grayscale images are repeated to fill them
-    image_mode: str = "grayscale"  # what the training images were: grayscale broadcast to `channels`
+    image_mode: str = "grayscale"  # what the training images were (IMAGE_MODES): grayscale broadcast to `channels`, or rgb
     input_name: str = "input"
     output_name: str = "logits"
     extra: dict[str, Any] = field(default_factory=dict)  # run, commit, metrics, data_source...
@@ -35,6 +37,19 @@ class ExportMeta:
             raise ValueError(f"mean/std need {self.channels} values each, got {self.mean} / {self.std}")
         if not self.class_names:
             raise ValueError("class_names is empty")
+        if self.image_mode not in IMAGE_MODES:
+            raise ValueError(f"image_mode must be one of {', '.join(IMAGE_MODES)}, got {self.image_mode!r}")
+
+    @classmethod
+    def from_contract(cls, contract: InputContract, extra: dict[str, Any] | None = None) -> "ExportMeta":
+        """The metadata of a model whose checkpoint carries ``contract`` (pipeline.inputs): nothing is guessed."""
+        return cls(class_names=contract.class_names, input_size=contract.input_size, mean=contract.mean,
+                   std=contract.std, channels=contract.channels, image_mode=contract.image_mode, extra=dict(extra or {}))
+
+    @property
+    def contract(self) -> InputContract:
+        """How to feed the exported network (the same contract its checkpoint carried)."""
+        return InputContract(self.class_names, self.input_size, self.image_mode, self.channels, self.mean, self.std)
 
     @property
     def data_source(self) -> str:

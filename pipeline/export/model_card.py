@@ -23,6 +23,12 @@ def _fmt(value, digits: int = 4) -> str:
     return "n/a" if value is None else str(value)
 
 
+def _input_text(meta: ExportMeta) -> str:
+    if meta.image_mode == "rgb":
+        return f"RGB face crop (channels R, G, B) in [0, 1]"
+    return f"grayscale face crop in [0, 1], repeated to {meta.channels} channels"
+
+
 def model_card(name: str, meta: ExportMeta, file_name: str, sha256: str, parity_max_abs_diff: float) -> str:
     """Markdown text of the card for run ``name``."""
     x = meta.extra
@@ -45,7 +51,7 @@ def model_card(name: str, meta: ExportMeta, file_name: str, sha256: str, parity_
 | Training data | `{meta.data_source}` |
 | Test accuracy | {acc} (test split of the training data) |
 | Code commit | `{_fmt(x.get('git_commit'))}` |
-| Input | `{meta.input_name}`: float32 (batch, {meta.channels}, {meta.input_size}, {meta.input_size}); {meta.image_mode} face crop in [0, 1], repeated to {meta.channels} channels, minus mean {list(meta.mean)}, divided by std {list(meta.std)} |
+| Input | `{meta.input_name}`: float32 (batch, {meta.channels}, {meta.input_size}, {meta.input_size}); {_input_text(meta)}, minus mean {list(meta.mean)}, divided by std {list(meta.std)} |
 | Output | `{meta.output_name}`: (batch, {len(meta.class_names)}) logits over {', '.join(meta.class_names)} (softmax for probabilities) |
 | Parity | max abs logit difference vs PyTorch {parity_max_abs_diff:.2e} |
 

@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.core.atomic import write_json, write_text
-from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
-from pipeline.export.bundle import git_commit
+from pipeline.core.gitinfo import git_commit
 from pipeline.export.metadata import ExportMeta
 from pipeline.export.onnx_export import export_onnx, file_sha256
 from pipeline.export.parity import check_parity
@@ -121,14 +120,18 @@ def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, p
     from pipeline.evaluation.figures import save_confusion_png
     from pipeline.evaluation.metrics import confusion_frame
     from pipeline.export.release_card import release_card
+    from pipeline.inputs.contract import CONTRACT_KEYS, InputContract
     from pipeline.models import count_parameters, load_model
 
     model, meta = load_model(checkpoint)
     data = load_prepared(data_path)
-    if list(meta["class_names"]) != list(data.class_names):
-        raise ValueError(f"{checkpoint}: classes {meta['class_names']} differ from {data_path}'s {data.class_names}")
     test_x, test_y = data.subset("test")
     train_x, _ = data.subset("train")
+    if all(k in meta for k in CONTRACT_KEYS):
+        contract = InputContract.from_meta(meta, where=str(checkpoint))
+    else:  # saved before checkpoints carried their input contract: the data it was trained on says it
+        contract = InputContract.for_images(train_x, meta["class_names"], int(meta["input_size"]))
+    contract.check_data(train_x, data.class_names, where=str(checkpoint))
     calibration = train_x[np.random.default_rng(0).choice(len(train_x), CALIBRATION_IMAGES, replace=False)]
     commit, changed = source_state()
     extra = {"name": name, "model": meta.get("name"), "kind": meta.get("kind"), "run": meta.get("run"),
@@ -136,9 +139,7 @@ def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, p
              "profile": str(profile) if profile else None, "flip_average": flip_average,
              "checkpoint_sha256": file_sha256(checkpoint), "uncommitted_changes": changed,
              "profile_text": profile.read_text() if profile else None}
-    export_meta = ExportMeta(class_names=tuple(meta["class_names"]), input_size=int(meta["input_size"]),
-                             mean=IMAGENET_MEAN, std=IMAGENET_STD, channels=3,
-                             image_mode="rgb" if train_x.ndim == 4 else "grayscale", extra=extra)
+    export_meta = ExportMeta.from_contract(contract, extra)
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = out_dir / f"{name}.onnx", out_dir / f"{name}-int8.onnx"
     export_onnx(model, fp32, export_meta)

@@ -104,6 +104,7 @@ def save_model(path: str | os.PathLike, model: nn.Module, **meta: Any) -> None:
     from pipeline.core.atomic import save_torch
 
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    meta = {k: str(v) if isinstance(v, str) else v for k, v in meta.items()}  # plain str (weights_only loading)
     save_torch(path, {"model": state, "spec": dict(model.model_spec), "meta": meta})
 
 

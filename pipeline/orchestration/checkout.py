@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
+from pipeline.core.params import ParamsError, check_orchestration
 from pipeline.orchestration.dvc_graph import StageNode
 from pipeline.orchestration.lock_merge import LOCK_FILE, merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, read_files
@@ -63,10 +64,21 @@ def default_remote_url(repo_dir: Path) -> str:
     return url
 
 
-def stage_bounds(root: Path, stages: list[str], default_s: float) -> dict[str, float]:
-    """Per-stage bound on a worker run: params.yaml `orchestration.timeout_s.<item or group>`, else `default`."""
+def stage_bounds(root: Path, stages: list[str], default_s: float,
+                 known: Iterable[str] | None = None) -> dict[str, float]:
+    """Per-stage bound on a worker run: params.yaml `orchestration.timeout_s.<item or group>`, else `default`.
+
+    The section is checked like every params section (a misspelt key or a bad value is refused by name);
+    with ``known`` (every stage item of dvc.yaml), a stage name that is neither an item nor a group is refused too.
+    """
     params = yaml.safe_load((root / "params.yaml").read_text()) or {}
-    table = ((params.get(TIMEOUTS_PARAM) or {}).get("timeout_s")) or {}
+    table = check_orchestration(params.get(TIMEOUTS_PARAM)).get("timeout_s", {})
+    if known is not None:
+        names = {n for item in known for n in (item, item.split("@", 1)[0])}
+        unknown = sorted(k for k in table if k != "default" and k not in names)
+        if unknown:
+            raise ParamsError(f"params.yaml: orchestration.timeout_s names {unknown[0]!r}, which is no stage, "
+                              f"foreach group or item of dvc.yaml (known: default, {', '.join(sorted(names))})")
     fallback = float(table.get("default", default_s))
     return {s: float(table.get(s, table.get(s.split("@", 1)[0], fallback))) for s in stages}
 

@@ -46,9 +46,10 @@ from pipeline.orchestration.worker_run import (
 
 RUN_STAGE_FLOW = "run-stage"
 DEFAULT_DEPLOYMENT = f"{RUN_STAGE_FLOW}/gpu"
-TABLE_ARTIFACTS = {
-    "table-iv-accuracy": ("reports/tables/table4_accuracy", "Table IV - accuracy of teacher, distilled and baseline students"),
-    "table-v-efficiency": ("reports/tables/table5_efficiency", "Table V - size, FLOPs, memory, latency, throughput"),
+DEFAULT_TABLES_DIR = "reports/tables"  # dvc.yaml's vars.paths.tables: the report stage's output folder
+TABLE_ARTIFACTS = {  # artifact key -> (file stem in the tables folder, title)
+    "table-iv-accuracy": ("table4_accuracy", "Table IV - accuracy of teacher, distilled and baseline students"),
+    "table-v-efficiency": ("table5_efficiency", "Table V - size, FLOPs, memory, latency, throughput"),
 }
 _coordinator_run: dict[str, Any] = {}  # id of this process's `reproduce` run, to close it on a signal
 
@@ -132,15 +133,16 @@ def stage_task(stage: str, plan: dict[str, Any], upstream_results: list[dict[str
     return result
 
 
-def publish_tables(repo_dir: Path) -> list[str]:
+def publish_tables(tables_dir: Path) -> list[str]:
     """Tables IV and V as Prefect table artifacts (one row per run, readable in the UI) from the report's
-    CSV files; the Markdown version (paper beside ours) as the artifact description. A missing table is a warning."""
+    CSV files in ``tables_dir``; the Markdown version (paper beside ours) as the artifact description.
+    A missing table is a warning."""
     import csv
 
     logger = get_run_logger()
     published = []
     for key, (stem, title) in TABLE_ARTIFACTS.items():
-        csv_path, md_path = repo_dir / f"{stem}.csv", repo_dir / f"{stem}.md"
+        csv_path, md_path = tables_dir / f"{stem}.csv", tables_dir / f"{stem}.md"
         if not csv_path.exists():
             logger.warning("%s not found; artifact %s not published (did the report stage run?)", csv_path.name, key)
             continue
@@ -151,6 +153,108 @@ def publish_tables(repo_dir: Path) -> list[str]:
             create_markdown_artifact(markdown=md_path.read_text(), key=f"{key}-md", description=title)
         published.append(key)
     return published
+
+
+def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo_url: str | None,
+             remote_url: str | None, allow_dirty: bool, poll_interval: float, stage_timeout_s: float,
+             queue_timeout_s: float, log) -> tuple[dict[str, StageNode], list[str], dict[str, Any]]:
+    """What to run and how: (graph, selected items, plan). The plan holds plain values only (tasks get it).
+
+    Refuses, before anything is dispatched, a bad params.yaml `orchestration` section and uncommitted
+    stage code (unless `allow_dirty`); items already up to date in this checkout are marked as such.
+    """
+    graph = load_stage_graph(root)
+    selected = select_stages(graph, targets)
+    bounds = stage_bounds(root, selected, stage_timeout_s, known=graph)  # a bad orchestration section stops here
+    dirty = uncommitted_stage_code(root, graph)
+    if dirty:
+        message = f"uncommitted changes to stage code (workers run the committed version): {', '.join(dirty)}"
+        if not allow_dirty:
+            raise StageFailed(message + "; commit them, or pass allow_dirty=True to run the committed code")
+        log.warning(message)
+    if deployment:
+        from pipeline.orchestration.liveness import ensure_zombie_automation
+
+        ensure_zombie_automation(RUN_STAGE_FLOW)
+    lock_path = root / LOCK_FILE
+    lock_text = lock_path.read_text() if lock_path.exists() else None
+    store_for(str(root), url=remote_url)  # opened once, now: an interrupt later merges without opening the repo
+    up_to_date = up_to_date_results(root, graph, selected, lock_text, log.info)
+    plan = {
+        "root": str(root), "store_url": remote_url,
+        "repo_url": repo_url or str(root),
+        "commit": git(root, "rev-parse", "HEAD").strip(),
+        "remote_url": remote_url or default_remote_url(root),
+        "deployment": deployment,
+        "poll_interval": poll_interval,
+        "queue_bound_s": queue_timeout_s,
+        "bounds": bounds,
+        "lock_text": lock_text,
+        "nodes": {name: graph[name].__dict__ for name in selected},
+        "up_to_date": up_to_date,
+    }
+    return graph, selected, plan
+
+
+def dispatch_stages(graph: dict[str, StageNode], selected: list[str], plan: dict[str, Any], retries: int,
+                    retry_delay_seconds: float) -> dict[str, Any]:
+    """One task per item, each submitted with its upstream items' futures; waits for all of them.
+
+    On an interrupt (SIGINT / SIGTERM) every wait ends, the worker runs are cancelled, what finished
+    is merged into the checkout, and the interrupt goes on.
+    """
+    futures: dict[str, Any] = {}
+    try:
+        for stage in selected:
+            upstream = [futures[name] for name in graph[stage].upstream if name in futures]
+            futures[stage] = stage_task.with_options(
+                name=stage, task_run_name=stage, retries=retries, retry_delay_seconds=retry_delay_seconds
+            ).submit(stage, plan, upstream)
+        wait(list(futures.values()))
+    except BaseException:  # SIGINT / SIGTERM: end every wait now, cancel worker runs, keep what finished
+        _stop()
+        done = {s: f.result() for s, f in futures.items() if f.state.is_completed()}
+        root = Path(plan["root"])
+        merge_results(root, store_for(str(root), url=plan["store_url"]),
+                      {s: r for s, r in done.items() if s not in plan["up_to_date"]}, order=list(graph))
+        raise
+    return futures
+
+
+def collect(futures: dict[str, Any]) -> tuple[dict[str, dict], dict[str, str], list[str]]:
+    """(results of finished items, short errors of failed ones, items not run because upstream failed)."""
+    results, failed, not_run = {}, {}, []
+    for stage, future in futures.items():
+        state = future.state
+        if state.is_completed():
+            results[stage] = future.result()
+        elif state.is_failed() or state.is_crashed():
+            failed[stage] = _task_error(state)
+        else:
+            not_run.append(stage)
+    return results, failed, not_run
+
+
+def finalize(graph: dict[str, StageNode], selected: list[str], plan: dict[str, Any], results: dict[str, dict],
+             failed: dict[str, str], not_run: list[str], tables_dir: str | None, log) -> dict[str, bool]:
+    """Merge what finished into the checkout (even when something failed: a re-run then only redoes the rest),
+    pull the cached outputs, raise the failures, check `dvc status`, publish the tables from ``tables_dir``."""
+    root = Path(plan["root"])
+    store = store_for(str(root), url=plan["store_url"])
+    fresh = {s: r for s, r in results.items() if s not in plan["up_to_date"]}
+    to_pull = [s for s in merge_results(root, store, fresh, order=list(graph)) if graph[s].cached_outs]
+    if to_pull:
+        run_command(dvc("pull", "--force", *to_pull), root, log.info, "coordinator checkout")
+    if failed:
+        skipped = f"\nnot run because upstream failed: {', '.join(not_run)}" if not_run else ""
+        details = "\n".join(failed.values())
+        raise StageFailed(f"DVC stage(s) failed: {', '.join(failed)}{skipped}\n{details}")
+    status = run_command(dvc("status", "--json", *selected), root, lambda line: None, "coordinator checkout").strip()
+    if json.loads(status or "{}"):
+        log.warning("dvc status is not clean after the flow for %s", ", ".join(json.loads(status)))
+    if tables_dir:
+        publish_tables(root / tables_dir)
+    return {stage: result["reproduced"] for stage, result in results.items()}
 
 
 @flow(name="reproduce", task_runner=ThreadPoolTaskRunner(max_workers=64), persist_result=False)
@@ -166,90 +270,26 @@ def reproduce(
     poll_interval: float = 2.0,
     stage_timeout_s: float = DEFAULT_STAGE_BOUND_S,
     queue_timeout_s: float = 24 * 3600.0,
+    tables_dir: str | None = DEFAULT_TABLES_DIR,
 ) -> dict[str, bool]:
     """Reproduce the DVC pipeline in `repo_dir`, one Prefect task per stage item, independent items in parallel.
 
     deployment: `run-stage` deployment whose workers run the items (None: run them in this process,
     each in its own workspace). Workers clone `repo_url` (default: `repo_dir` itself) at this
     checkout's HEAD and exchange files through the DVC remote (`remote_url`, default: this
-    checkout's default remote). Returns {stage item: whether it was re-run}.
+    checkout's default remote). `tables_dir` (relative to `repo_dir`; None: none) holds the report's
+    tables published as artifacts. Returns {stage item: whether it was re-run}.
     """
     logger = get_run_logger()
     _coordinator_run["id"] = FlowRunContext.get().flow_run.id
     root = Path(repo_dir).resolve()
-    graph = load_stage_graph(root)
-    selected = select_stages(graph, targets)
-    dirty = uncommitted_stage_code(root, graph)
-    if dirty:
-        message = f"uncommitted changes to stage code (workers run the committed version): {', '.join(dirty)}"
-        if not allow_dirty:
-            raise StageFailed(message + "; commit them, or pass allow_dirty=True to run the committed code")
-        logger.warning(message)
-    if deployment:
-        from pipeline.orchestration.liveness import ensure_zombie_automation
-
-        ensure_zombie_automation(RUN_STAGE_FLOW)
-    lock_path = root / LOCK_FILE
-    lock_text = lock_path.read_text() if lock_path.exists() else None
-    store = store_for(str(root), url=remote_url)
-    up_to_date = up_to_date_results(root, graph, selected, lock_text, logger.info)
-    plan = {
-        "root": str(root), "store_url": remote_url,
-        "repo_url": repo_url or str(root),
-        "commit": git(root, "rev-parse", "HEAD").strip(),
-        "remote_url": remote_url or default_remote_url(root),
-        "deployment": deployment,
-        "poll_interval": poll_interval,
-        "queue_bound_s": queue_timeout_s,
-        "bounds": stage_bounds(root, selected, stage_timeout_s),
-        "lock_text": lock_text,
-        "nodes": {name: graph[name].__dict__ for name in selected},
-        "up_to_date": up_to_date,
-    }
-    logger.info(
-        "%d stage items, %d to dispatch at %s via %s", len(selected), len(selected) - len(up_to_date),
-        plan["commit"][:12], deployment or "this process",
-    )
-
-    futures = {}
-    try:
-        for stage in selected:
-            upstream = [futures[name] for name in graph[stage].upstream if name in futures]
-            futures[stage] = stage_task.with_options(
-                name=stage, task_run_name=stage, retries=retries, retry_delay_seconds=retry_delay_seconds
-            ).submit(stage, plan, upstream)
-        wait(list(futures.values()))
-    except BaseException:  # SIGINT / SIGTERM: end every wait now, cancel worker runs, keep what finished
-        _stop()
-        done = {s: f.result() for s, f in futures.items() if f.state.is_completed()}
-        merge_results(root, store, {s: r for s, r in done.items() if s not in up_to_date}, order=list(graph))
-        raise
-
-    results, failed, not_run = {}, {}, []
-    for stage, future in futures.items():
-        state = future.state
-        if state.is_completed():
-            results[stage] = future.result()
-        elif state.is_failed() or state.is_crashed():
-            failed[stage] = _task_error(state)
-        else:
-            not_run.append(stage)
-
-    # Keep what finished even when something failed: a re-run then only redoes the rest.
-    to_pull = merge_results(root, store, {s: r for s, r in results.items() if s not in up_to_date}, order=list(graph))
-    to_pull = [s for s in to_pull if graph[s].cached_outs]
-    if to_pull:
-        run_command(dvc("pull", "--force", *to_pull), root, logger.info, "coordinator checkout")
-    if failed:
-        skipped = f"\nnot run because upstream failed: {', '.join(not_run)}" if not_run else ""
-        details = "\n".join(failed.values())
-        raise StageFailed(f"DVC stage(s) failed: {', '.join(failed)}{skipped}\n{details}")
-
-    status = run_command(dvc("status", "--json", *selected), root, lambda line: None, "coordinator checkout").strip()
-    if json.loads(status or "{}"):
-        logger.warning("dvc status is not clean after the flow for %s", ", ".join(json.loads(status)))
-    publish_tables(root)
-    return {stage: result["reproduced"] for stage, result in results.items()}
+    graph, selected, plan = plan_run(root, targets, deployment, repo_url, remote_url, allow_dirty, poll_interval,
+                                     stage_timeout_s, queue_timeout_s, logger)
+    logger.info("%d stage items, %d to dispatch at %s via %s", len(selected), len(selected) - len(plan["up_to_date"]),
+                plan["commit"][:12], deployment or "this process")
+    futures = dispatch_stages(graph, selected, plan, retries, retry_delay_seconds)
+    results, failed, not_run = collect(futures)
+    return finalize(graph, selected, plan, results, failed, not_run, tables_dir, logger)
 
 
 def _task_error(state) -> str:
@@ -306,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="bound on one stage's run, seconds, unless params.yaml orchestration.timeout_s sets it")
     parser.add_argument("--queue-timeout", type=float, default=24 * 3600.0,
                         help="bound on waiting for a worker to take a stage, seconds")
+    parser.add_argument("--tables-dir", default=DEFAULT_TABLES_DIR,
+                        help="folder (in --repo-dir) of the report tables published as artifacts (default %(default)s)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -313,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             repo_dir=args.repo_dir, targets=args.targets or None, deployment=None if args.local else args.deployment,
             retries=args.retries, retry_delay_seconds=args.retry_delay, repo_url=args.repo_url,
             remote_url=args.remote_url, allow_dirty=args.allow_dirty, poll_interval=args.poll_interval,
-            stage_timeout_s=args.stage_timeout, queue_timeout_s=args.queue_timeout,
+            stage_timeout_s=args.stage_timeout, queue_timeout_s=args.queue_timeout, tables_dir=args.tables_dir,
         )
     except (StageFailed, ValueError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

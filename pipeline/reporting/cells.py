@@ -82,6 +82,22 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequen
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+def frame_markdown(frame: "pd.DataFrame", absent: str = "n/a") -> str:
+    """A DataFrame as a :func:`markdown` table: counts with thousands separators, empty cells as ``absent``,
+    numeric columns right-aligned; ends with a newline."""
+    import pandas as pd
+
+    def cell(value: Any) -> str:
+        if missing(value) or (not isinstance(value, str) and pd.isna(value)):
+            return absent
+        return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+    header = [str(c) for c in frame.columns]
+    rows = [[cell(v) for v in row] for row in frame.astype(object).itertuples(index=False, name=None)]
+    right = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    return markdown(header, rows, right) + "\n"
+
+
 def widest_table_line(text: str) -> int:
     """The longest table line of a Markdown document (0 if it has no table)."""
     return max((len(line) for line in text.splitlines() if line.startswith("|")), default=0)

@@ -1,40 +1,22 @@
 """EmoXNet's tables: members, ensemble and Lite beside the paper's four numbers; Lite vs Mini-ResEmoteNet.
 
-Efficiency numbers are measured here with the benchmark module's own functions (FLOPs counter,
-batch-1 latency after warm-up) at ``benchmark.primary_input_size``, as Table V measures the
-Mini-ResEmoteNet models, so "accuracy per ms" compares like with like on one device. The
+Efficiency numbers are measured with the benchmark's one speed measurement (FLOPs counter,
+batch-1 latency after warm-up, :mod:`pipeline.benchmark.speed`) at ``benchmark.primary_input_size``,
+as Table V measures the Mini-ResEmoteNet models, so "accuracy per ms" compares like with like on
+one device (:mod:`pipeline.reporting.emoxnet_page` gathers the inputs and writes the pages). The
 ensemble's params, FLOPs and latency are its members' sums (members run one after another).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 
-from pipeline.evaluation.benchmarking import flops_per_image, latency_stats, size_mib_fp32, time_forward
-from pipeline.models import count_parameters, load_model
+from pipeline.benchmark.benchmarking import size_mib_fp32
+from pipeline.benchmark.speed import Speed
+from pipeline.core.naming import RunKind
 from pipeline.reporting import paper
-
-
-@dataclass(frozen=True)
-class Speed:
-    params: int
-    flops: int
-    latency_ms: float
-
-
-@torch.no_grad()
-def measure(checkpoint: Path, input_size: int, runs: int, warmup: int, device: torch.device) -> Speed:
-    """Params, FLOPs per image and median batch-1 latency (ms) of a saved model at ``input_size``."""
-    model, _ = load_model(checkpoint, map_location=device)
-    model.eval()
-    seconds = time_forward(model, torch.randn(1, 3, input_size, input_size, device=device), runs, warmup)
-    return Speed(count_parameters(model), flops_per_image(model, input_size),
-                 latency_stats(seconds)["latency_ms_b1"])
 
 
 def _paper(row: str, dataset: str) -> float | None:
@@ -84,7 +66,7 @@ def lite_vs_mini(lite_rows: dict[str, tuple[dict, Speed]], mini_rows: dict[str, 
     for name, (metrics, speed) in lite_rows.items():
         out.append(_efficiency(name, "EmoXNetLite", metrics["test_acc"], speed.params, speed.latency_ms))
     for run, (metrics, bench) in mini_rows.items():
-        family = "ResEmoteNet (teacher)" if metrics.get("kind") == "teacher" else f"Mini-ResEmoteNet ({metrics.get('model')})"
+        family = "ResEmoteNet (teacher)" if metrics.get("kind") == RunKind.TEACHER else f"Mini-ResEmoteNet ({metrics.get('model')})"
         out.append(_efficiency(run, family, metrics["test_acc"],
                                int(bench["params"]), float(bench["latency_ms_b1"])))
     return pd.DataFrame(out)
@@ -94,13 +76,3 @@ def _efficiency(name: str, family: str, acc: float, params: int, latency_ms: flo
     return {"model": name, "family": family, "test_acc": round(100 * acc, 2), "params_m": round(params / 1e6, 3),
             "latency_ms_b1": round(latency_ms, 3), "acc_per_m_params": round(100 * acc / (params / 1e6), 2),
             "acc_per_ms": round(100 * acc / latency_ms, 2)}
-
-
-def to_markdown(frame: pd.DataFrame) -> str:
-    """A GitHub table; empty cells as 'n/a'."""
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        lines.append("| " + " | ".join("n/a" if pd.isna(v) else (f"{v:,}" if isinstance(v, int) else str(v))
-                                       for v in row) + " |")
-    return "\n".join(lines) + "\n"

@@ -18,8 +18,9 @@ import pandas as pd
 from pipeline.core.atomic import atomic_path, write_text
 from pipeline.reporting import cells, paper
 from pipeline.reporting.summary import summary_markdown
-from pipeline.core.naming import RUN_KINDS  # the paper's runs; EmoXNet has its own report
-from pipeline.reporting.tables import TABLE_TITLES, ReportInputs, Table, build_tables, report_key, run_ids
+from pipeline.core.naming import RUN_KINDS, run_key  # the paper's runs; EmoXNet has its own report
+from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, run_ids
+from pipeline.reporting.tables import build_tables
 
 FIG4_NAME = "fig4_confusion.png"
 MARKDOWN_FILES = {name: f"{name}.md" for name in TABLE_TITLES}  # e.g. table4_accuracy.md
@@ -53,7 +54,7 @@ def _runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:
     for path in sorted(folder.glob("**/metrics.json")):
         metrics = read_json(path)
         if metrics and metrics.get("kind") in RUN_KINDS and "run" in metrics:
-            found[report_key(metrics["kind"], metrics["run"])] = (path.parent, metrics)
+            found[run_key(metrics["kind"], metrics["run"])] = (path.parent, metrics)
     return found
 
 

@@ -8,7 +8,8 @@ same inputs give the same bytes and ``dvc status`` stays clean after ``dvc repro
 from __future__ import annotations
 
 from pipeline.reporting import cells, paper
-from pipeline.reporting.tables import TABLE_TITLES, ReportInputs, data_words, devices, schedule_words
+from pipeline.reporting.model import TABLE_TITLES, ReportInputs
+from pipeline.reporting.text import data_words, devices, schedule_words
 from pipeline.reporting.verdict import (NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SPREAD_FACTOR,
                                         TOLERANCE_PP, Claim, claims)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.reporting import paper
-from pipeline.reporting.tables import OurRun, ReportInputs, our_params, our_run, paper_student, seed_spread
+from pipeline.reporting.layout import our_params
+from pipeline.reporting.model import OurRun, ReportInputs, our_run, paper_student, seed_spread
 
 TOLERANCE_PP = 1.5  # accuracy within ±1.5 pp of the paper's, or within 2 x our seed std when that is wider
 SPREAD_FACTOR = 2.0

@@ -20,7 +20,9 @@ import torch
 
 from pipeline.core.atomic import write_json
 from pipeline.core.devices import device_name, resolve_device
-from pipeline.dataset.device_data import DeviceSplit
+from pipeline.core.naming import RunKind
+from pipeline.inputs.contract import InputContract
+from pipeline.inputs.device_data import DeviceSplit
 from pipeline.dataset.prepared import PreparedData
 from pipeline.models import build_model, count_parameters, save_model
 from pipeline.training.checkpoint import CHECKPOINT_ROOT, array_digest, checkpoint_path, clear_checkpoints
@@ -40,16 +42,19 @@ _CURVES = (("train/loss", "train_loss"), ("train/acc", "train_acc"), ("val/loss"
 class RunSpec:
     """Who is being trained and where its outputs go."""
 
-    kind: str  # "teacher" | "distill" | "baseline"
+    kind: RunKind
     name: str  # the run's name in reports: "teacher", a distill run ("E1"), or the baseline student
     model_name: str  # architecture name in params.yaml's models section
     model_spec: dict[str, Any]
     out_dir: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", RunKind(self.kind))  # a plain string is accepted, an unknown kind is not
+
     @property
     def scratch_key(self) -> str:
         """Folder of this run's resumable checkpoints under .cache/checkpoints (unique per stage item)."""
-        return self.kind if self.kind == "teacher" else f"{self.kind}_{self.name}"
+        return self.kind if self.kind == RunKind.TEACHER else f"{self.kind}_{self.name}"
 
 
 @dataclass
@@ -148,8 +153,9 @@ def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, 
                            identity=identity, on_epoch=curves.for_seed(seed, first=i == 0)))
 
     first = results[0].model
-    save_model(spec.out_dir / "model.pt", first, name=spec.model_name, input_size=base.input_size, kind=spec.kind,
-               run=spec.name, dataset=data.source, class_names=list(data.class_names), seed=int(seeds[0]))
+    contract = InputContract.for_images(data.images, data.class_names, base.input_size)  # how to feed the model
+    save_model(spec.out_dir / "model.pt", first, name=spec.model_name, kind=spec.kind, run=spec.name,
+               dataset=data.source, seed=int(seeds[0]), **contract.to_meta())
     metrics = {"kind": spec.kind, "run": spec.name, "model": spec.model_name, "dataset": data.source,
                "params": count_parameters(first), "T": loss.options().get("T"), "alpha": loss.options().get("alpha"),
                "loss": {"name": loss.name, **loss.options()},

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from pipeline.core.atomic import atomic_path
-from pipeline.dataset.device_data import DeviceSplit, predict_logits
+from pipeline.inputs.device_data import DeviceSplit, predict_logits
 
 
 def compute_soft_targets(teacher: torch.nn.Module, train: DeviceSplit, batch_size: int = 256) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The one training loop every model uses: teacher, distilled students and baselines.
 
-Data stay on the device as uint8 (see pipeline.dataset.device_data); each step gathers a batch by index
+Data stay on the device as uint8 (see pipeline.inputs.device_data); each step gathers a batch by index
 from a seeded permutation, mirrors a seeded random half of it, normalises it on the device and
 calls a pluggable loss (pipeline.training.losses) that returns its total and its terms. SGD + ReduceLROnPlateau on val loss,
 best weights by val accuracy, optional early stopping. After every epoch the whole state (model,
@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from pipeline.dataset.device_data import DeviceSplit, predict_logits, random_affine, to_model_input
+from pipeline.inputs.device_data import DeviceSplit, predict_logits, random_affine, to_model_input
+from pipeline.training.config import SCHEDULES, TrainConfig  # noqa: F401  (TrainConfig: importers use this name)
 from pipeline.training.checkpoint import capture_rng, fingerprint, load_checkpoint, restore_rng, save_checkpoint
 from pipeline.training.losses import Loss
 
@@ -33,61 +34,6 @@ log = logging.getLogger(__name__)
 # Offset between the seed of torch's global RNG (weights init, dropout) and of the data generator
 # (permutation, flips), so the two streams are not the same sequence.
 DATA_SEED_OFFSET = 7919
-
-# Learning-rate schedules: ReduceLROnPlateau on val loss (the paper's, stepped per epoch), OneCycle
-# (warm-up to ``lr`` then cosine annealing, stepped per batch) and cosine annealing to 0 per epoch.
-SCHEDULES = ("plateau", "onecycle", "cosine")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters of one training run (one seed); built by stages from params.yaml."""
-
-    epochs: int = 1
-    batch_size: int = 32
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    plateau_factor: float = 0.1
-    plateau_patience: int = 2
-    early_stopping_patience: int = 0  # epochs without val-accuracy improvement before stopping; 0 = off
-    seed: int = 0
-    device: str = "auto"
-    bf16: bool = False  # bf16 autocast for forward + loss
-    compile: bool = False  # torch.compile the model (in place; state_dict keys unchanged)
-    eval_batch_size: int = 256
-    input_size: int = 32
-    deterministic: bool = True  # deterministic kernels: bit-identical resume on CPU
-    schedule: str = "plateau"  # plateau (the paper's) | onecycle (per step, peak lr) | cosine (per epoch, to 0)
-    aug_shift: float = 0.0  # random translation, up to this share of the side (0 = off, the paper's)
-    aug_rotate: float = 0.0  # random rotation, up to this many degrees
-    aug_scale: float = 0.0  # random zoom in [1 - s, 1 + s]
-
-    @property
-    def augments(self) -> bool:
-        """Whether batches get a random affine transform besides the flip."""
-        return bool(self.aug_shift or self.aug_rotate or self.aug_scale)
-
-    @classmethod
-    def from_params(cls, train_params: dict[str, Any], epochs: int, seed: int) -> "TrainConfig":
-        """params.yaml's ``train`` section (checked by pipeline.core.params) plus the stage's epochs and seed.
-
-        Keys that are not trainer settings are an error, never silently ignored.
-        """
-        known = {f.name for f in fields(cls)} - {"epochs", "seed"}
-        not_trainer = [k for k in train_params if k not in known and k != "class_weighted"]
-        if not_trainer:
-            raise ValueError(f"params.yaml: unknown key {not_trainer[0]!r} in section 'train'; allowed: "
-                             f"{', '.join(sorted(known | {'class_weighted'}))}")
-        values = {k: v for k, v in train_params.items() if k in known}
-        return cls(**{**values, "epochs": int(epochs), "seed": int(seed)})
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 2:
-            raise ValueError(f"need epochs >= 1 and batch_size >= 2 (BatchNorm), got {self.epochs}, {self.batch_size}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-
 
 @dataclass
 class TrainResult:

@@ -161,7 +161,7 @@ def test_onnx_classifier_preprocesses_like_training(tiny_model, face_bank):
     """ONNX Runtime on uint8 crops == PyTorch on the training input path (device_data.to_model_input)."""
     import torch
 
-    from pipeline.dataset.device_data import resize_uint8, to_model_input
+    from pipeline.inputs.device_data import resize_uint8, to_model_input
 
     path, model = tiny_model
     crops = resize_uint8(face_bank[:4], 32)[:, 0].numpy()

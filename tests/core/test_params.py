@@ -47,10 +47,23 @@ def test_the_default_params_and_every_profile_pass(tmp_path):
     (lambda p: p["distill"]["runs"]["E1"].update(T=3), r"unknown key 'T' in section 'distill.runs.E1'; allowed: student, loss"),
     (lambda p: p["data"].update(rafdb_val_fraction=1.0), r"data.rafdb_val_fraction must be a number > 0 and < 1"),
     (lambda p: p["benchmark"].update(latency_rums=3), r"unknown key 'latency_rums' in section 'benchmark'"),
+    (lambda p: p.update(orchestration={"timout_s": {"default": 3600}}),
+     r"unknown key 'timout_s' in section 'orchestration'; allowed: timeout_s"),
+    (lambda p: p.update(orchestration={"timeout_s": {"default": 0}}),
+     r"orchestration.timeout_s.default must be a number > 0, got 0"),
+    (lambda p: p.update(orchestration={"timeout_s": {"distill@E1@x": 10}}),
+     r"orchestration.timeout_s \(name 'distill@E1@x'\) must be a stage name"),
 ])
 def test_each_bad_value_is_named(edit, message):
     with pytest.raises(ParamsError, match=message):
         check_params(edited(edit))
+
+
+def test_the_documented_orchestration_section_is_accepted():
+    section = {"timeout_s": {"default": 3600, "train_teacher": 14400, "distill": 7200, "distill@E1": 60.5}}
+    checked = check_params(edited(lambda p: p.update(orchestration=section)))
+    assert checked["orchestration"]["timeout_s"] == {"default": 3600.0, "train_teacher": 14400.0, "distill": 7200.0,
+                                                     "distill@E1": 60.5}
 
 
 def test_load_params_names_the_file_for_bad_yaml(tmp_path):
@@ -70,3 +83,25 @@ def test_a_profile_with_a_misspelt_key_leaves_params_untouched(tmp_path):
     with pytest.raises(ParamsError, match=r"bad.yaml: .*unknown key 'lerning_rate' in section 'train'.*left unchanged"):
         apply_profile(profile, params)
     assert params.read_bytes() == before
+
+
+def test_optional_keys_take_their_schema_default_and_the_configs_follow_the_schema():
+    """The schema is the one place a key, its default and its check are written: load_params fills an
+    absent optional key from it, and the dataclasses built from a section have exactly its keys."""
+    from dataclasses import fields
+
+    from pipeline.benchmark.benchmarking import BenchmarkSettings
+    from pipeline.core.params import section_spec
+    from pipeline.training.config import TrainConfig
+
+    params = edited(lambda p: [p["train"].pop(k, None) for k in ("schedule", "aug_shift", "aug_rotate", "aug_scale")])
+    train = check_params(params)["train"]
+    assert (train["schedule"], train["aug_shift"], train["aug_rotate"], train["aug_scale"]) == ("plateau", 0.0, 0.0, 0.0)
+    assert {f.name for f in fields(TrainConfig)} == (set(section_spec("train").keys) - {"class_weighted"}) | {"epochs",
+                                                                                                          "seed"}
+    assert {f.name for f in fields(BenchmarkSettings)} == set(section_spec("benchmark").keys)
+    assert TrainConfig().schedule == section_spec("train").defaults()["schedule"]
+    with pytest.raises(ParamsError, match=r"train.lr must be a number > 0, got -1"):
+        TrainConfig.from_params({"lr": -1}, epochs=1, seed=0)  # the schema's check, not a second one
+    with pytest.raises(ParamsError, match=r"benchmark.latency_runs must be an integer >= 1"):
+        BenchmarkSettings.from_params({"latency_runs": 0})

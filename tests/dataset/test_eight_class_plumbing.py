@@ -8,6 +8,7 @@ import pandas as pd
 from pipeline.dataset.class_weights import balanced_class_weights
 from pipeline.dataset.prepared import PreparedData, load_prepared, save_prepared
 from pipeline.evaluation.test_set import score_test_split, write_evaluation
+from pipeline.inputs.contract import InputContract
 from pipeline.models import build_model, load_model, save_model
 from pipeline.sources.ferplus import CLASS_NAMES_8
 
@@ -27,7 +28,8 @@ def test_eight_classes_flow_to_an_eight_way_confusion_matrix(tmp_path):
     assert data.class_names == CLASS_NAMES_8 and data.soft_subset("train").shape == (8, 8)
     assert list(balanced_class_weights(data.subset("train")[1], data.class_names)) == list(CLASS_NAMES_8)
     model = build_model({"family": "vgg13_ferplus", "width": 0.125, "fc_width": 16}, data.num_classes)
-    save_model(tmp_path / "model.pt", model, input_size=16, class_names=list(data.class_names), name="vgg13")
+    save_model(tmp_path / "model.pt", model, name="vgg13",
+               **InputContract.for_images(data.images, data.class_names, 16).to_meta())
     model, meta = load_model(tmp_path / "model.pt")
     metrics, frame = score_test_split(model, meta, data, "cpu")
     assert np.array(metrics["confusion_matrix"]).shape == (8, 8)

@@ -82,6 +82,7 @@ def test_ece_rejects_bad_input():
 def test_evaluate_stage_writes_metrics_and_confusion(tmp_path):
     from pipeline.models import build_model, save_model
     from pipeline.dataset.prepared import PreparedData, save_prepared
+    from pipeline.inputs.contract import InputContract
 
     rng = np.random.default_rng(0)
     n = 60
@@ -93,7 +94,8 @@ def test_evaluate_stage_writes_metrics_and_confusion(tmp_path):
     save_prepared(tmp_path / "data/prepared/dataset.npz", data)
     torch.manual_seed(0)
     save_model(tmp_path / "m.pt", build_model({"width": 0.03125, "se_reduction": 1}, NUM_CLASSES),
-               name="student_c", input_size=16, kind="distill", run="E6", dataset="synthetic")
+               name="student_c", kind="distill", run="E6", dataset="synthetic",
+               **InputContract(CLASS_NAMES, 16, "grayscale").to_meta())
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["train"].update(device="cpu", eval_batch_size=8)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))

@@ -18,6 +18,7 @@ import yaml
 from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
 from pipeline.sources.fer2013 import CLASS_NAMES
 from pipeline.export import ExportMeta, check_parity, export_bundle, read_meta
+from pipeline.inputs.contract import InputContract
 from pipeline.models import build_model, save_model
 
 from tests.helpers import REPO_ROOT
@@ -72,8 +73,8 @@ def test_export_stage_exports_every_trained_model(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     for folder, kind, run in (("models/teacher", "teacher", "teacher"), ("models/distill/E6", "distill", "E6"),
                               ("models/baseline/student_c", "baseline", "student_c")):
-        save_model(tmp_path / folder / "model.pt", tiny(), name="student_c", input_size=32, kind=kind, run=run,
-                   dataset="synthetic", seed=0, class_names=list(CLASS_NAMES))
+        save_model(tmp_path / folder / "model.pt", tiny(), name="student_c", kind=kind, run=run,
+                   dataset="synthetic", seed=0, **InputContract(CLASS_NAMES, 32, "grayscale").to_meta())
         (tmp_path / folder / "metrics.json").write_text(json.dumps({"kind": kind, "run": run, "test_acc": 0.4}))
     stale = [tmp_path / "models/export/E2.onnx", tmp_path / "models/export/E2.md"]  # a run since removed
     stale[0].parent.mkdir(parents=True)

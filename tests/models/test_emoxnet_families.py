@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from pipeline.dataset.device_data import DeviceSplit
+from pipeline.inputs.device_data import DeviceSplit
 from pipeline.models import build_model, count_parameters, load_model, save_model
 from pipeline.training.losses import build_loss
 from pipeline.training.trainer import train_step

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.core.params import ParamsError
 from pipeline.orchestration.checkout import default_remote_url, stage_bounds, uncommitted_stage_code
 from pipeline.orchestration.dvc_graph import load_stage_graph, select_stages
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
@@ -160,6 +161,18 @@ def test_stage_bounds_come_from_params_or_the_default(toy, tmp_path):
     (tmp_path / "repo" / "params.yaml").write_text(yaml.safe_dump(params))
     assert stage_bounds(tmp_path / "repo", ["make_data", "item@a", "item@b"], 60.0) == {
         "make_data": 100.0, "item@a": 30.0, "item@b": 20.0}
+    known = ["make_data", "item@a", "item@b"]
+    assert stage_bounds(tmp_path / "repo", ["item@a"], 60.0, known=known) == {"item@a": 30.0}
+    for table, message in [({"itme": 30}, r"orchestration.timeout_s names 'itme', which is no stage"),
+                           ({"item": -1}, r"orchestration.timeout_s.item must be a number > 0")]:
+        params["orchestration"] = {"timeout_s": table}
+        (tmp_path / "repo" / "params.yaml").write_text(yaml.safe_dump(params))
+        with pytest.raises(ParamsError, match=message):
+            stage_bounds(tmp_path / "repo", ["item@a"], 60.0, known=known)
+    params["orchestration"] = {"timeouts": {"item": 30}}
+    (tmp_path / "repo" / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ParamsError, match=r"unknown key 'timeouts' in section 'orchestration'"):
+        stage_bounds(tmp_path / "repo", ["item@a"], 60.0)
 
 
 def test_worker_runs_stage_exchanges_packs_and_skips_unchanged_stage(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.reporting import paper
-from pipeline.reporting.tables import ReportInputs
+from pipeline.reporting.model import ReportInputs
 
 REPO = Path(__file__).resolve().parents[2]
 PAPER_TEXT = REPO.parent / "shared" / "papers" / paper.PAPER_TEXT_FILE

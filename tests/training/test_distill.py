@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.dataset.device_data import to_model_input
+from pipeline.inputs.device_data import to_model_input
 from pipeline.training.losses import KnowledgeDistillation
 from pipeline.dataset.prepared import PreparedData
 from pipeline.training.runs import RunSpec, train_over_seeds

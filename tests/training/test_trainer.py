@@ -45,7 +45,7 @@ def test_a_few_steps_lower_the_loss_on_a_tiny_batch():
     torch.manual_seed(0)
     model = tiny_model()
     split = random_split(16, 5)
-    from pipeline.dataset.device_data import to_model_input
+    from pipeline.inputs.device_data import to_model_input
     x, y = to_model_input(split.images), split.labels
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = CrossEntropy()

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.core.params import ParamsError, check_params, load_params
-from pipeline.dataset.device_data import random_affine, to_model_input
+from pipeline.inputs.device_data import random_affine, to_model_input
 from pipeline.models import build_model
 from pipeline.training.checkpoint import load_checkpoint
 from pipeline.training.losses import CrossEntropy, build_loss

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.evaluation.benchmarking import BenchmarkSettings, benchmark_model, flops_per_image
+from pipeline.benchmark.benchmarking import BenchmarkSettings, benchmark_model
+from pipeline.benchmark.speed import flops_per_image
 from pipeline.models import build_model, count_parameters
 
 from tests.helpers import REPO_ROOT as REPO

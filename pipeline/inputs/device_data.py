@@ -2,18 +2,20 @@
 
 No per-sample Python work and no host->device copies in the hot loop: a split is moved to the
 device once as uint8 (N, C, S, S); each batch is gathered by index, optionally flipped, then
-scaled, broadcast to 3 channels and normalised with ImageNet statistics.
+scaled, broadcast to 3 channels and normalised with ImageNet statistics (the contract's mean/std).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
+from pipeline.inputs.contract import InputContract
 
 
 def resize_uint8(images: np.ndarray, size: int) -> torch.Tensor:
@@ -60,9 +62,12 @@ def random_affine(n: int, shift: float, rotate_deg: float, scale: float, generat
                         torch.stack([sin, cos, u[:, 3] * 2 * shift], 1)], 1)
 
 
-def to_model_input(batch: torch.Tensor, flip: torch.Tensor | None = None, affine: torch.Tensor | None = None) -> torch.Tensor:
-    """uint8 (B,C,S,S) -> normalised float (B,3,S,S); ``flip`` is a bool (B,) mask of images to mirror.
+def to_model_input(batch: torch.Tensor, flip: torch.Tensor | None = None, affine: torch.Tensor | None = None,
+                   mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> torch.Tensor:
+    """uint8 (B,C,S,S) -> normalised float (B,len(mean),S,S); ``flip`` is a bool (B,) mask of images to mirror.
 
+    The one preprocessing of the project: training, evaluation and ``analyze`` (through
+    :func:`preprocess_crops`) all go through it, with the mean/std a checkpoint's contract records.
     ``affine``: optional (B, 2, 3) matrices (:func:`random_affine`) applied by bilinear resampling with
     replicated borders, before the grey channel is broadcast to three (one channel's work, not three).
     """
@@ -72,15 +77,30 @@ def to_model_input(batch: torch.Tensor, flip: torch.Tensor | None = None, affine
     if affine is not None:
         grid = F.affine_grid(affine, list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    channels = len(mean)
     if x.shape[1] == 1:
-        x = x.expand(-1, 3, -1, -1)
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
+        x = x.expand(-1, channels, -1, -1)
+    mean_t = torch.tensor(tuple(mean), device=x.device).view(1, channels, 1, 1)
+    std_t = torch.tensor(tuple(std), device=x.device).view(1, channels, 1, 1)
+    return (x - mean_t) / std_t
+
+
+def preprocess_crops(crops: np.ndarray, contract: InputContract) -> np.ndarray:
+    """uint8 crops, (n, S, S) grey or (n, S, S, 3) RGB, at the contract's size -> float32 (n, C, S, S) model input.
+
+    :func:`to_model_input` on the CPU, for consumers that hold numpy arrays (ONNX Runtime in ``analyze``).
+    Grey crops given to an RGB model are broadcast to its three channels.
+    """
+    if crops.ndim not in (3, 4) or crops.shape[1:3] != (contract.input_size, contract.input_size):
+        raise ValueError(f"crops must be (n, {contract.input_size}, {contract.input_size}[, 3]) uint8, got {crops.shape}")
+    t = torch.from_numpy(np.ascontiguousarray(crops, dtype=np.uint8))
+    t = t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2)
+    return to_model_input(t, mean=contract.mean, std=contract.std).contiguous().numpy()
 
 
 @torch.no_grad()
-def predict_logits(model: torch.nn.Module, split: DeviceSplit, batch_size: int = 256, flip: bool = False) -> torch.Tensor:
+def predict_logits(model: torch.nn.Module, split: DeviceSplit, batch_size: int = 256, flip: bool = False,
+                   mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> torch.Tensor:
     """Eval-mode logits (N, classes) in float32 for a whole split, optionally of its mirrored images."""
     was_training = model.training
     model.eval()
@@ -89,6 +109,6 @@ def predict_logits(model: torch.nn.Module, split: DeviceSplit, batch_size: int =
         batch = split.images[start:start + batch_size]
         if flip:
             batch = batch.flip(-1)
-        outs.append(model(to_model_input(batch)).float())
+        outs.append(model(to_model_input(batch, mean=mean, std=std)).float())
     model.train(was_training)
     return torch.cat(outs) if outs else torch.empty((0, 0))

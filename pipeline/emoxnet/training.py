@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 from pipeline.dataset.prepared import PreparedData
-from pipeline.ensemble.section import emoxnet_section
+from pipeline.core.naming import LITE_KINDS, RunKind
+from pipeline.core.params import emoxnet_section
 from pipeline.models import check_input_size
 from pipeline.training.losses import build_loss
 from pipeline.training.runs import RunSpec, class_weights_for, train_over_seeds
 from pipeline.training.soft_targets import distribution_table
 
-LITE_KINDS = ("lite", "lite_baseline")
 
 
 def _train(params: dict[str, Any], kind: str, name: str, model_name: str, input_size: int, epochs: int,
@@ -52,7 +52,7 @@ def train_member(params: dict[str, Any], member: str, data: PreparedData, class_
             raise ValueError(f"params.yaml: emoxnet.member_loss needs label distributions, but {data.source} data has "
                              "none (FER+ with data.ferplus_target: crossentropy has them)")
         table = distribution_table(soft)
-    return _train(params, "emoxnet_member", member, entry["model"], entry["input_size"], entry["epochs"],
+    return _train(params, RunKind.EMOXNET_MEMBER, member, entry["model"], entry["input_size"], entry["epochs"],
                   section["member_loss"], "emoxnet.member_loss", data, class_weights, out, table)
 
 
@@ -60,10 +60,11 @@ def train_lite(params: dict[str, Any], kind: str, data: PreparedData, class_weig
                soft_targets: np.ndarray | None = None) -> dict[str, Any]:
     """EmoXNetLite distilled from the ensemble's table (``lite``) or the same net on plain CE (``lite_baseline``)."""
     if kind not in LITE_KINDS:
-        raise ValueError(f"kind must be one of {LITE_KINDS}, got {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(LITE_KINDS)}, got {kind!r}")
+    kind = RunKind(kind)
     section = emoxnet_section(params)
     lite = section["lite"]
-    loss_spec, where = ((lite["loss"], "emoxnet.lite.loss") if kind == "lite"
+    loss_spec, where = ((lite["loss"], "emoxnet.lite.loss") if kind is RunKind.LITE
                         else (section["lite_baseline_loss"], "emoxnet.lite_baseline_loss"))
     return _train(params, kind, kind, lite["model"], lite["input_size"], lite["epochs"], loss_spec, where, data,
                   class_weights, out, soft_targets)

@@ -1,0 +1,49 @@
+"""Table II: channels of the three convs, the SE block, the residual blocks' inputs, and total parameters."""
+
+from __future__ import annotations
+
+from pipeline.reporting import cells, paper
+from pipeline.reporting.cells import NOT_RUN
+from pipeline.reporting.layout import model_layout, our_params
+from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table
+from pipeline.reporting.records import Column, diff, frame, nan, section
+
+NAME = "table2_architectures"
+
+
+def chans(values) -> str:
+    return ",".join(str(v) for v in values) if values else NOT_RUN
+
+
+COLUMNS = [
+    Column("model", lambda r: r["paper_label"], right=False),
+    Column("CNN ours", lambda r: r["cnn"]),
+    Column("CNN paper", lambda r: r["paper_cnn"]),
+    Column("SE ours", lambda r: cells.count(r["se"])),
+    Column("SE paper", lambda r: str(r["paper_se"])),
+    Column("RB ours", lambda r: r["rb"]),
+    Column("RB paper", lambda r: r["paper_rb"]),
+    Column("params ours", lambda r: cells.count(r["_ours_params"])),
+    Column("params paper", lambda r: cells.ref(r["_params"])),
+    Column("Δ params", lambda r: cells.count_delta(r["delta_params"])),
+]
+
+
+def table_ii(inputs: ReportInputs) -> Table:
+    """Channels of the three convs, the SE block, the residual blocks' inputs, and total parameters."""
+    records = []
+    for name, arch in paper.TABLE_II.items():
+        layout = (model_layout(inputs.models[name]) if name in inputs.models else None) or {}
+        ours_p = our_params(inputs, name) if name in inputs.models else None
+        match = all(layout.get(k) == getattr(arch, k) for k in ("cnn", "se", "rb")) if "cnn" in layout else None
+        records.append({"model": name, "paper_label": arch.label, "cnn": chans(layout.get("cnn")),
+                        "paper_cnn": chans(arch.cnn), "se": layout.get("se"), "paper_se": arch.se,
+                        "rb": chans(layout.get("rb")), "paper_rb": chans(arch.rb), "params": nan(ours_p),
+                        "paper_params": arch.params.value, "delta_params": diff(ours_p, arch.params),
+                        "channels_match": match, "source": paper.TABLE_II_SOURCE,
+                        "_ours_params": ours_p, "_params": arch.params})
+    notes = ["CNN: output channels of the three convolutions; SE: channels of the squeeze-excitation block; "
+             "RB: input channels of the three residual blocks (each doubles them: the teacher's map "
+             "256→512→1024→2048). Ours: read off the models built from params.yaml `models`.",
+             f"Source: {paper.TABLE_II_SOURCE}."]
+    return Table(NAME, TABLE_TITLES[NAME], frame(records), [section(None, records, COLUMNS)], notes)
