@@ -147,14 +147,12 @@ def _same_direction(values: dict) -> bool:
 
 
 def paper_settings_obstacles(inputs: ReportInputs) -> list[str]:
-    """How a student's schedule differs from the paper's (input size, batch, lr, epochs); [] when it is the paper's."""
+    """How a student's run differs from the paper's (data, input size, batch, lr, epochs); [] when it is the paper's."""
     s, p = inputs.schedule, paper.PAPER_TRAINING
-    found = [] if inputs.real_data else ["generated data"]
-    for key, ours, theirs in (("input", s.get("input_size"), 64), ("batch", s.get("batch_size"), p["batch_size"]),
-                              ("lr", s.get("lr"), p["lr"]), ("epochs", s.get("student_epochs"), p["epochs"])):
-        if ours is not None and ours != theirs:
-            found.append(f"{key} {ours:g} (paper {theirs:g})")
-    return found
+    pairs = (("input", s.get("input_size"), 64), ("batch", s.get("batch_size"), p["batch_size"]),
+             ("lr", s.get("lr"), p["lr"]), ("epochs", s.get("student_epochs"), p["epochs"]))
+    differs = [key for key, ours, theirs in pairs if ours is not None and ours != theirs]
+    return ([] if inputs.real_data else ["generated data"]) + (["differs: " + "/".join(differs)] if differs else [])
 
 
 UNDISTILLED_CLAIM = "E6 needs its teacher (paper settings)"
@@ -173,7 +171,7 @@ def undistilled_claim(inputs: ReportInputs) -> Claim:
     band = accuracy_band(ours)
     obstacles = paper_settings_obstacles(inputs)
     if obstacles:
-        verdict, why = NOT_COMPARABLE, f"{', '.join(obstacles)}; gap {gap:+.2f} pp"
+        verdict, why = NOT_COMPARABLE, "; ".join(obstacles)
     elif gap < -band:
         verdict, why = REPRODUCED, f"without a teacher {-gap:.2f} pp below E6 (band ±{band:.2f})"
     else:
