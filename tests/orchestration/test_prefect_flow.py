@@ -57,7 +57,9 @@ def tiny_project_clone(base: Path) -> Path:
                             capture_output=True, text=True, check=True).stdout.split("\0")
     for rel in filter(None, listed):
         src = REPO_ROOT / rel
-        if rel.startswith(("data/", "models/", "reports/", "tests/", "benchmarks/")) or rel == "dvc.lock" or not src.is_file():
+        tracked_input = rel == "reports/cross_eval/README.md"  # keeps the report's cross_eval input folder in a clone
+        if (rel.startswith(("data/", "models/", "reports/", "tests/", "benchmarks/")) and not tracked_input) \
+                or rel == "dvc.lock" or not src.is_file():
             continue
         (source / rel).parent.mkdir(parents=True, exist_ok=True)
         (source / rel).write_bytes(src.read_bytes())
