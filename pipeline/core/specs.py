@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 
 class ParamsError(ValueError):
@@ -109,35 +109,35 @@ class Choice(Spec):
 
 
 @dataclass
-class Name(Spec):
+class Matching(Spec):
+    """A string that fully matches the class's ``PATTERN``; subclasses say which kind of string it is."""
+
+    PATTERN: ClassVar[str] = r".+"
+    DESCRIPTION: ClassVar[str] = "a string"
+    optional: bool = False
+    default: Any = None  # an optional key's value when params.yaml leaves it out
+
+    def describe(self) -> str:
+        return self.DESCRIPTION
+
+    def check(self, value, key):
+        if not isinstance(value, str) or not re.fullmatch(self.PATTERN, value):
+            raise _fail(key, self, value)
+        return value
+
+
+class Name(Matching):
     """An identifier-like string (a model or run name)."""
 
-    optional: bool = False
-    default: Any = None  # an optional key's value when params.yaml leaves it out
-
-    def describe(self) -> str:
-        return "a name of letters, digits, '_', '-' or '.'"
-
-    def check(self, value, key):
-        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", value):
-            raise _fail(key, self, value)
-        return value
+    PATTERN = r"[A-Za-z0-9_.\-]+"
+    DESCRIPTION = "a name of letters, digits, '_', '-' or '.'"
 
 
-@dataclass
-class PathSpec(Spec):
-    """A relative or absolute path (a non-empty string); whether it exists is the consuming stage's check."""
+class PathSpec(Matching):
+    """A relative or absolute path (not blank); whether it exists is the consuming stage's check."""
 
-    optional: bool = False
-    default: Any = None  # an optional key's value when params.yaml leaves it out
-
-    def describe(self) -> str:
-        return "a path (a non-empty string)"
-
-    def check(self, value, key):
-        if not isinstance(value, str) or not value.strip():
-            raise _fail(key, self, value)
-        return value
+    PATTERN = r"(?s).*\S.*"
+    DESCRIPTION = "a path (a non-empty string)"
 
 
 @dataclass
@@ -240,20 +240,11 @@ class Open(Spec):
         return dict(value)
 
 
-@dataclass
-class StageName(Spec):
+class StageName(Matching):
     """A DVC stage, a foreach group or one of its items (``distill``, ``distill@E1``), or ``default``."""
 
-    optional: bool = False
-    default: Any = None  # an optional key's value when params.yaml leaves it out
-
-    def describe(self) -> str:
-        return "a stage name (letters, digits, '_', '-', '.'; an item as group@key)"
-
-    def check(self, value, key):
-        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+(@[A-Za-z0-9_.\-]+)?", value):
-            raise _fail(key, self, value)
-        return value
+    PATTERN = r"[A-Za-z0-9_.\-]+(@[A-Za-z0-9_.\-]+)?"
+    DESCRIPTION = "a stage name (letters, digits, '_', '-', '.'; an item as group@key)"
 
 
 @dataclass
