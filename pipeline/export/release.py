@@ -51,13 +51,10 @@ def onnx_probabilities(path: Path, images: np.ndarray, flip_average: bool | None
     return np.concatenate([clf(x[i:i + 512]) for i in range(0, len(x), 512)])
 
 
-def score_onnx(path: Path, images: np.ndarray, labels: np.ndarray, flip_average: bool | None = None) -> dict[str, Any]:
-    """Test metrics of an ONNX file (shared classification_metrics; softmax(log p) = p)."""
+def score_probabilities(probs: np.ndarray, labels: np.ndarray, class_names) -> dict[str, Any]:
+    """Test metrics from class probabilities (shared classification_metrics; softmax(log p) = p)."""
     from pipeline.evaluation.metrics import classification_metrics
-    from pipeline.export.metadata import read_meta
 
-    probs = onnx_probabilities(path, images, flip_average)
-    class_names = read_meta(path).class_names
     return classification_metrics(labels, np.log(np.clip(probs, 1e-12, None)), class_names)
 
 
@@ -144,10 +141,12 @@ def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, p
     fp32, int8 = out_dir / f"{name}.onnx", out_dir / f"{name}-int8.onnx"
     export_onnx(model, fp32, export_meta)
     parity = check_parity(model, fp32, export_meta)
-    scores = {"fp32": score_onnx(fp32, test_x, test_y), "fp32_no_flip": score_onnx(fp32, test_x, test_y, False),
-              "fp32_flip": score_onnx(fp32, test_x, test_y, True)}
+    probs = {flip: onnx_probabilities(fp32, test_x, flip) for flip in (False, True)}  # each pass run once
+    scores = {"fp32_no_flip": score_probabilities(probs[False], test_y, contract.class_names),
+              "fp32_flip": score_probabilities(probs[True], test_y, contract.class_names)}
+    scores["fp32"] = scores["fp32_flip" if flip_average else "fp32_no_flip"]  # as analyze applies the file
     quantize_int8(fp32, int8, calibration)
-    scores["int8"] = score_onnx(int8, test_x, test_y)
+    scores["int8"] = score_probabilities(onnx_probabilities(int8, test_x), test_y, contract.class_names)
     headline = {"test_acc": scores["fp32"]["test_acc"], "test_split": _test_split_name(data.source)}
     _copy_metadata(fp32, fp32, headline)
     _copy_metadata(int8, int8, {**headline, "test_acc": scores["int8"]["test_acc"], "quantized": "int8 static QDQ"})
@@ -155,7 +154,7 @@ def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, p
     record = {"name": name, "git_commit": commit, "parity_max_abs_diff": parity, "files": files,
               "training": training_metrics, "scores": scores, **{k: v for k, v in extra.items() if k != "name"}}
     write_json(out_dir / f"{name}.json", record)
-    predicted = onnx_probabilities(fp32, test_x).argmax(1)
+    predicted = probs[flip_average].argmax(1)
     save_confusion_png(out_dir / f"{name}-confusion.png", confusion_frame(test_y, predicted, data.class_names),
                        f"{name}: {headline['test_split']} {scores['fp32']['test_acc']:.1%}", data.class_names)
     write_text(out_dir / f"{name}.md", release_card(record, export_meta, class_names=data.class_names))
