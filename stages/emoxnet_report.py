@@ -3,6 +3,9 @@
     python -m stages.emoxnet_report --eval reports/emoxnet/eval --members models/emoxnet/members \
         --teacher models/teacher --lite models/emoxnet/lite --lite-baseline models/emoxnet/lite_baseline \
         --mini-eval reports/eval --mini-benchmarks reports/benchmark --out reports/emoxnet/tables
+
+Latencies come from the benchmark stage (reports/benchmark/emoxnet/<model>.json): this stage times
+nothing, so re-running it on the same inputs writes the same tables.
 """
 
 from __future__ import annotations
@@ -10,14 +13,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tqdm import tqdm
-
 from pipeline.core.atomic import atomic_path, write_text
-from pipeline.core.devices import resolve_device
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.ensemble.section import emoxnet_section
-from pipeline.reporting.emoxnet import Speed, emoxnet_table, lite_vs_mini, measure, to_markdown
+from pipeline.reporting.emoxnet import Speed, emoxnet_table, lite_vs_mini, speed_from_benchmark, to_markdown
 from pipeline.reporting.render import read_json
 
 log = logging.getLogger("emoxnet_report")
@@ -32,14 +32,16 @@ def main(argv=None) -> None:
     params = load_params()
     emoxnet_section(params)
     bench = params["benchmark"]
-    size, device = bench["primary_input_size"], resolve_device(params["train"]["device"])
+    size = bench["primary_input_size"]
     ensemble = read_json(args.eval / "ensemble" / "metrics.json")
     if ensemble is None:
         raise FileNotFoundError(f"{args.eval / 'ensemble' / 'metrics.json'} not found: run `dvc repro emoxnet_ensemble`")
     lite, baseline = read_json(args.eval / "lite" / "metrics.json"), read_json(args.eval / "lite_baseline" / "metrics.json")
 
-    checkpoints = {name: args.members / name / "model.pt" for name in ensemble["members"] if name != "teacher"}
-    checkpoints["EmoXNetLite"] = args.lite / "model.pt"
+    section = params["emoxnet"]
+    checkpoints = {name: (args.members / name / "model.pt", section["members"][name]["model"])
+                   for name in ensemble["members"] if name != "teacher"}
+    checkpoints["EmoXNetLite"] = (args.lite / "model.pt", section["lite"]["model"])
     speeds: dict[str, Speed] = {}
     teacher_bench = read_json(args.mini_benchmarks / "teacher.json")
     if "teacher" in ensemble["members"]:
@@ -47,9 +49,10 @@ def main(argv=None) -> None:
             speeds["teacher"] = Speed(teacher_bench["params"], teacher_bench["flops_per_image"],
                                       teacher_bench["latency_ms_b1"])
         else:
-            checkpoints["teacher"] = args.teacher / "model.pt"
-    for name, path in tqdm(checkpoints.items(), desc="emoxnet latency", unit="model"):
-        speeds[name] = measure(path, size, bench["latency_runs"], bench["warmup_runs"], device)
+            raise FileNotFoundError(f"{args.mini_benchmarks / 'teacher.json'}: no teacher benchmark at {size}x{size}; "
+                                    "run `dvc repro benchmark`")
+    for name, (path, model_name) in checkpoints.items():
+        speeds[name] = speed_from_benchmark(path, size, read_json(args.mini_benchmarks / "emoxnet" / f"{model_name}.json"))
     speeds["EmoXNetLite baseline"] = speeds["EmoXNetLite"]  # the same network
 
     dataset = params["data"]["source"]

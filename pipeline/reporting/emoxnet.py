@@ -1,9 +1,10 @@
 """EmoXNet's tables: members, ensemble and Lite beside the paper's four numbers; Lite vs Mini-ResEmoteNet.
 
-Efficiency numbers are measured here with the benchmark module's own functions (FLOPs counter,
-batch-1 latency after warm-up) at ``benchmark.primary_input_size``, as Table V measures the
-Mini-ResEmoteNet models, so "accuracy per ms" compares like with like on one device. The
-ensemble's params, FLOPs and latency are its members' sums (members run one after another).
+Params and FLOPs are counted here on the trained checkpoints (the benchmark module's FLOPs counter);
+batch-1 latency comes from the benchmark stage (``<benchmarks>/emoxnet/<model>.json``, timed like
+Table V's models at ``benchmark.primary_input_size``), so "accuracy per ms" compares like with like
+on one device and a re-run of this report writes the same bytes. The ensemble's params, FLOPs and
+latency are its members' sums (members run one after another).
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ def measure(checkpoint: Path, input_size: int, runs: int, warmup: int, device: t
     seconds = time_forward(model, torch.randn(1, 3, input_size, input_size, device=device), runs, warmup)
     return Speed(count_parameters(model), flops_per_image(model, input_size),
                  latency_stats(seconds)["latency_ms_b1"])
+
+
+@torch.no_grad()
+def speed_from_benchmark(checkpoint: Path, input_size: int, bench: dict[str, Any] | None) -> Speed:
+    """Params and FLOPs of a saved model at ``input_size``; its latency from the benchmark stage's report."""
+    if bench is None or bench.get("input_size") != input_size:
+        raise FileNotFoundError(f"no benchmark of {checkpoint}'s architecture at {input_size}x{input_size}: "
+                                "run `dvc repro benchmark` (params emoxnet.models, benchmark.primary_input_size)")
+    model, _ = load_model(checkpoint, map_location="cpu")
+    model.eval()
+    return Speed(count_parameters(model), flops_per_image(model, input_size), float(bench["latency_ms_b1"]))
 
 
 def _paper(row: str, dataset: str) -> float | None:
