@@ -107,7 +107,7 @@ def test_grid_profile_as_queued_dvc_experiments(alpha_change: Path):
                   "C_T5_a20"], repo).stdout
     assert "queued 2 experiment(s): A_T1_a10, C_T5_a20" in queued
     assert git(repo, "status", "--porcelain", "--", "params.yaml") == ""  # put back byte for byte
-    dvc(repo, "exp", "run", "--run-all", timeout=1800)
+    dvc(repo, "exp", "run", "--run-all")
     shown = json.loads(dvc(repo, "exp", "show", "--json"))
     text = json.dumps(shown)
     assert "A_T1_a10" in text and "C_T5_a20" in text

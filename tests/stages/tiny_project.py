@@ -38,7 +38,7 @@ def git(cwd: Path, *args: str) -> str:
     return run(["git", *args], cwd).stdout
 
 
-def dvc(cwd: Path, *args: str, timeout: int = 900) -> str:
+def dvc(cwd: Path, *args: str, timeout: int = 5400) -> str:
     """`uv run dvc ...` in this environment (``uv run`` resolves to this venv's python)."""
     return run([sys.executable, "-m", "dvc", *args], cwd, timeout=timeout).stdout
 
