@@ -88,8 +88,8 @@ def test_reviewing_a_change_readme_commands(alpha_change: Path):
     plots = dvc(repo, "plots", "diff", "main")
     html = repo / "dvc_plots" / "index.html"
     assert html.exists() and "index.html" in plots and "distill/E1" in html.read_text()
-    shown = dvc(repo, "exp", "show", "--md")
-    assert "workspace" in shown and "e1-alpha" in shown
+    shown = dvc(repo, "exp", "show", "--md", "--all-branches", "--only-changed", "--drop", "Created")
+    assert "e1-alpha" in shown and "| main " in shown and "distill.runs.E1.loss.alpha" in shown
     compared = run([*_python(), "-m", "stages.report", "--compare", "main"], repo).stdout
     lines = {line.split("|")[1].strip(): line for line in compared.splitlines() if line.startswith("| ")}
     first = compared.splitlines()[0]
