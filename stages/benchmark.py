@@ -4,11 +4,15 @@
     python -m stages.benchmark student_a student_c --out reports/benchmark
 
 One process for all models: a stage item per model paid ~10 s of imports and DVC bookkeeping
-each, more than the measurements themselves on 2 CPU cores.
+each, more than the measurements themselves on 2 CPU cores. An architecture whose report was
+measured with the same spec, settings, device and code is kept as is (``pipeline.benchmark.remeasure``),
+so a re-run only re-measures what changed. The batch-1 latency of each ``emoxnet.models``
+architecture goes to <out>/emoxnet/<model>.json (read by the emoxnet_report stage).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from pipeline.core.devices import resolve_device
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.benchmark.benchmarking import BenchmarkSettings, benchmark_model
+from pipeline.benchmark.remeasure import code_digest, identity, latency_report, still_valid
 
 log = logging.getLogger("benchmark")
 
@@ -42,13 +47,44 @@ def main(argv=None) -> None:
                 log.info("removed %s (%r is no longer in params.yaml models)", stale, stale.stem)
     settings = BenchmarkSettings.from_params(params["benchmark"], params["train"]["input_size"])
     device = resolve_device(params["train"]["device"])
+    code = code_digest()
     for name in tqdm(names, desc="benchmark", unit="model"):
-        report = benchmark_model(name, models[name], device, settings)
+        wanted = identity(models[name], settings, device, code)
+        if still_valid(_read(out / f"{name}.json"), wanted):
+            log.info("%s: unchanged since its last measurement (spec, settings, device, code): kept", name)
+            continue
+        report = {**benchmark_model(name, models[name], device, settings), "identity": wanted}
         write_json(out / f"{name}.json", report)
         log.info("%s: %s params, %.2f MiB fp32, %.2f ms/img (b1, %dx%d), %.0f img/s, peak mem +%.1f MiB on %s",
                  name, f"{report['params']:,}", report["size_mib_fp32"], report["latency_ms_b1"],
                  report["input_size"], report["input_size"], report["throughput_img_s"],
                  report["peak_inference_memory_mib"], report["device"])
+
+    if not args.model_names:
+        emoxnet_latencies(params, out / "emoxnet", settings, device, code)
+
+
+def emoxnet_latencies(params: dict, out: Path, settings: BenchmarkSettings, device, code: str) -> None:
+    """Batch-1 latency of each EmoXNet architecture (params emoxnet.models), kept when unchanged."""
+    models = params.get("emoxnet", {}).get("models", {})
+    for stale in sorted(out.glob("*.json")):
+        if stale.stem not in models:
+            stale.unlink()
+    for name, spec in models.items():
+        wanted = identity(spec, settings, device, code)
+        if still_valid(_read(out / f"{name}.json"), wanted):
+            continue
+        report = {**latency_report(name, spec, device, settings), "identity": wanted}
+        write_json(out / f"{name}.json", report)
+        log.info("emoxnet %s: %.2f ms/img (b1, %dx%d)", name, report["latency_ms_b1"], report["input_size"],
+                 report["input_size"])
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
     python -m stages.emoxnet_report --eval reports/emoxnet/eval --members models/emoxnet/members \
         --teacher models/teacher --lite models/emoxnet/lite --lite-baseline models/emoxnet/lite_baseline \
         --mini-eval reports/eval --mini-benchmarks reports/benchmark --out reports/emoxnet/tables
+
+Latencies come from the benchmark stage (reports/benchmark/emoxnet/<model>.json): this stage times
+nothing, so re-running it on the same inputs writes the same tables.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import logging
 from pathlib import Path
 
 from pipeline.core.atomic import atomic_path, write_text
-from pipeline.core.devices import resolve_device
 from pipeline.core.params import emoxnet_section, load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.reporting.cells import frame_markdown
@@ -28,11 +30,13 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     params = load_params()
     emoxnet_section(params)
-    bench = params["benchmark"]
     inputs = EmoxnetInputs(args.eval, args.members, args.teacher, args.lite, args.lite_baseline, args.mini_eval,
                            args.mini_benchmarks)
-    report = build_emoxnet_report(inputs, params["data"]["source"], bench["primary_input_size"], bench["latency_runs"],
-                                  bench["warmup_runs"], resolve_device(params["train"]["device"]))
+    section = params["emoxnet"]
+    architectures = {name: member["model"] for name, member in section["members"].items()}
+    architectures["EmoXNetLite"] = section["lite"]["model"]
+    report = build_emoxnet_report(inputs, params["data"]["source"], params["benchmark"]["primary_input_size"],
+                                  architectures)
 
     args.out.mkdir(parents=True, exist_ok=True)
     for name, frame in report.tables.items():

@@ -4,11 +4,18 @@
 
 Runs are found by the ``kind``/``run`` their metrics.json carries (teacher, each distill run,
 ``baseline_<student>``, ``emoxnet_lite`` and ``emoxnet_lite_baseline``); writes <out>/<run>.onnx and
-<run>.md, plus <out>/index.json (times, parity, hashes).
+<run>.md, plus <out>/index.json (parity, hashes).
+
+Every output is a function of the checkpoints alone, so an unchanged re-run writes the same bytes and
+DVC's hashes in dvc.lock do not move: each model is stamped with its checkpoint's md5 (the hash
+dvc.lock records for model.pt; `git log -S <md5> dvc.lock` finds the commit that produced it), not
+with the checkout's commit, which a commit of the outputs themselves would change (and mark
+``+dirty`` mid-run). Export times go to the log only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -17,12 +24,13 @@ from pipeline.core.atomic import write_json
 from pipeline.core.naming import EXPORTED_KINDS, run_key
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
-from pipeline.export import ExportMeta, export_bundle, git_commit
+from pipeline.export import ExportMeta, export_bundle
 from pipeline.inputs.contract import InputContract
 from pipeline.models import count_parameters, load_model
 
 log = logging.getLogger("export")
 
+_TIMING_KEYS = ("export_seconds", "total_seconds")  # logged, kept out of index.json (they differ every run)
 _METRIC_KEYS = ("kind", "run", "model", "params", "T", "alpha", "seeds", "val_acc", "test_acc", "test_acc_std",
                 "test_loss")
 
@@ -39,13 +47,18 @@ def trained_runs(models_dir: Path) -> dict[str, tuple[Path, dict]]:
     return dict(sorted(found.items(), key=lambda item: order[item[1][1]["kind"]]))
 
 
+def file_md5(path: Path) -> str:
+    """md5 of a file's bytes: the hash DVC records for it in dvc.lock."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "md5").hexdigest()
+
+
 def main(argv=None) -> None:
     parser = stage_parser(__doc__)
     parser.add_argument("--models", required=True, type=Path, help="folder of training runs")
     parser.add_argument("--out", required=True, type=Path, help="output folder for .onnx, .md and index.json")
     args = parser.parse_args(argv)
     params = load_params()
-    commit = git_commit()
     index = {}
     runs = trained_runs(args.models)
     if not runs:
@@ -55,13 +68,14 @@ def main(argv=None) -> None:
         extra = {k: metrics.get(k) for k in _METRIC_KEYS if k in metrics}
         extra.update({"name": name, "model": meta.get("name", extra.get("model")), "params": count_parameters(model),
                       "data_source": meta.get("dataset", metrics.get("dataset", "unknown")),
-                      "checkpoint": str(checkpoint), "git_commit": commit})
+                      "checkpoint": str(checkpoint), "checkpoint_md5": file_md5(checkpoint)})
         export_meta = ExportMeta.from_contract(InputContract.from_meta(meta, where=str(checkpoint)), extra)
         index[name] = export_bundle(model, name, args.out, export_meta, atol=params["benchmark"]["onnx_atol"])
-        log.info("%s: exported in %.2f s (%.1f MiB), parity %.1e%s", name, index[name]["export_seconds"],
+        seconds = {key: index[name].pop(key) for key in _TIMING_KEYS if key in index[name]}
+        log.info("%s: exported in %.2f s (%.1f MiB), parity %.1e%s", name, seconds.get("export_seconds", float("nan")),
                  index[name]["size_mib"], index[name]["parity_max_abs_diff"],
                  "  [trained on SYNTHETIC data]" if export_meta.synthetic else "")
-    write_json(args.out / "index.json", {"git_commit": commit, "models": index})
+    write_json(args.out / "index.json", {"models": index})
     for stale in sorted([*args.out.glob("*.onnx"), *args.out.glob("*.md")]):
         if stale.stem not in index:  # a run no longer trained (e.g. removed from distill.runs): not offered to analyze
             stale.unlink()

@@ -7,6 +7,11 @@
 
 A committed run folder (params.yaml, validation.json, eval/, benchmark/, optional models/ and
 run.json) is rendered in place with ``python -m stages.report --run-folder reports/examples/<run>``.
+
+A reviewer's table-level diff (pipeline/reporting/compare.py) prints Table IV at a git revision beside
+the working tree's (or ``--against`` another revision), with Δ and noise marked by the seed spread:
+
+    uv run python -m stages.report --compare main
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 
 from pipeline.core.params import PARAMS_FILE, load_params
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.reporting.compare import compare
 from pipeline.reporting.cross_dataset import write_cross_dataset
 from pipeline.reporting.render import collect_inputs, missing_inputs, run_folder_paths, write_report
 
@@ -33,7 +39,12 @@ def main(argv=None) -> None:
     parser.add_argument("--run-info", help="optional run.json: profile, commit, wall_time")
     parser.add_argument("--run-folder", help="render a committed run folder in place (sets every path)")
     parser.add_argument("--cross-eval", help="folder of cross_evaluate outputs (adds the cross-dataset table)")
+    parser.add_argument("--compare", metavar="REV", help="print Table IV at git revision REV beside the working tree's")
+    parser.add_argument("--against", metavar="REV", help="with --compare: this revision instead of the working tree")
     args = parser.parse_args(argv)
+    if args.compare:
+        print(compare(".", args.compare, args.against))
+        return
     paths = run_folder_paths(args.run_folder) if args.run_folder else {
         "params": args.params, "run_info": args.run_info, **{f[2:]: getattr(args, f[2:]) for f, _ in FLAGS}}
     absent = [f for f, _ in FLAGS if not paths.get(f[2:])]

@@ -89,8 +89,8 @@ def run(argv: list[str] | None = None) -> int:
     model = {"name": meta.extra.get("name", model_path.stem), "path": str(model_path), "sha256": file_sha256(model_path),
              "architecture": meta.extra.get("model"), "data_source": meta.data_source,
              "trained_on_synthetic_data": meta.synthetic, "test_acc": meta.extra.get("test_acc"),
-             "git_commit": meta.extra.get("git_commit"), "input_size": meta.input_size,
-             "flip_average": classifier.flip_average,
+             "checkpoint_md5": meta.extra.get("checkpoint_md5"), "git_commit": meta.extra.get("git_commit"),
+             "input_size": meta.input_size, "flip_average": classifier.flip_average,
              "class_names": list(meta.class_names), "providers": classifier.providers}
     if meta.synthetic:
         log.warning("!" * 100)

@@ -72,13 +72,17 @@ def speed_at_size(model: torch.nn.Module, input_size: int, runs: int, warmup: in
             **latency_stats(time_forward(model, one, runs, warmup))}
 
 
-def checkpoint_speed(checkpoint: str | os.PathLike, input_size: int, runs: int, warmup: int,
-                     device: torch.device) -> Speed:
-    """Params, FLOPs and median batch-1 latency of a saved model, fed as its checkpoint's contract says."""
+def benchmarked_speed(checkpoint: str | os.PathLike, input_size: int, report: dict[str, Any] | None) -> Speed:
+    """Params and FLOPs of a saved model (fed as its checkpoint's contract says), counted; its batch-1
+    latency from the benchmark stage's ``report`` of the architecture, so a report built from it never
+    times anything and re-runs to the same bytes."""
     from pipeline.inputs.contract import InputContract
     from pipeline.models import count_parameters, load_model
 
-    model, meta = load_model(checkpoint, map_location=device)
+    if report is None or report.get("input_size") != input_size:
+        raise FileNotFoundError(f"no benchmark of {checkpoint}'s architecture at {input_size}x{input_size}: "
+                                "run `dvc repro benchmark` (params emoxnet.models, benchmark.primary_input_size)")
+    model, meta = load_model(checkpoint, map_location="cpu")
     channels = InputContract.from_meta(meta, where=str(checkpoint)).channels
-    measured = speed_at_size(model.eval(), input_size, runs, warmup, channels)
-    return Speed(count_parameters(model), measured["flops_per_image"], measured["latency_ms_b1"])
+    return Speed(count_parameters(model), flops_per_image(model.eval(), input_size, channels),
+                 float(report["latency_ms_b1"]))

@@ -50,7 +50,7 @@ def model_card(name: str, meta: ExportMeta, file_name: str, sha256: str, parity_
 | Distillation | T = {_fmt(x.get('T'))}, alpha = {_fmt(x.get('alpha'))} |
 | Training data | `{meta.data_source}` |
 | Test accuracy | {acc} (test split of the training data) |
-| Code commit | `{_fmt(x.get('git_commit'))}` |
+| Checkpoint | md5 `{_fmt(x.get('checkpoint_md5') or x.get('git_commit'))}` (DVC's hash of model.pt in dvc.lock: `git log -S <md5> dvc.lock` finds its commit) |
 | Input | `{meta.input_name}`: float32 (batch, {meta.channels}, {meta.input_size}, {meta.input_size}); {_input_text(meta)}, minus mean {list(meta.mean)}, divided by std {list(meta.std)} |
 | Output | `{meta.output_name}`: (batch, {len(meta.class_names)}) logits over {', '.join(meta.class_names)} (softmax for probabilities) |
 | Parity | max abs logit difference vs PyTorch {parity_max_abs_diff:.2e} |

@@ -1,10 +1,11 @@
 """EmoXNet's tables: members, ensemble and Lite beside the paper's four numbers; Lite vs Mini-ResEmoteNet.
 
-Efficiency numbers are measured with the benchmark's one speed measurement (FLOPs counter,
-batch-1 latency after warm-up, :mod:`pipeline.benchmark.speed`) at ``benchmark.primary_input_size``,
-as Table V measures the Mini-ResEmoteNet models, so "accuracy per ms" compares like with like on
-one device (:mod:`pipeline.reporting.emoxnet_page` gathers the inputs and writes the pages). The
-ensemble's params, FLOPs and latency are its members' sums (members run one after another).
+Params and FLOPs are counted on the trained checkpoints (the benchmark's FLOPs counter); batch-1
+latency comes from the benchmark stage (``<benchmarks>/emoxnet/<model>.json``, timed like Table V's
+models at ``benchmark.primary_input_size``), so "accuracy per ms" compares like with like on one
+device and a re-run of the report writes the same bytes (:mod:`pipeline.reporting.emoxnet_page`
+gathers the inputs and writes the pages). The ensemble's params, FLOPs and latency are its members'
+sums (members run one after another).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The emoxnet_report stage's work: gather the evaluations, measure the models' speed, build both tables
-and the index page. The stage entry only parses, loads params, calls :func:`build_emoxnet_report`, writes."""
+"""The emoxnet_report stage's work: gather the evaluations and the benchmark stage's latencies, build
+both tables and the index page. The stage entry only parses, loads params, calls :func:`build_emoxnet_report`, writes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
-from tqdm import tqdm
-
-from pipeline.benchmark.speed import Speed, checkpoint_speed
+from pipeline.benchmark.speed import Speed, benchmarked_speed
 from pipeline.reporting.cells import frame_markdown
 from pipeline.reporting.emoxnet import emoxnet_table, lite_vs_mini
 from pipeline.reporting.render import read_json
@@ -39,21 +36,22 @@ class EmoxnetReport:
     baseline: dict[str, Any] | None
 
 
-def measure_speeds(inputs: EmoxnetInputs, members: list[str], size: int, runs: int, warmup: int,
-                   device: torch.device) -> dict[str, Speed]:
-    """Speed of every member and of the Lite; the teacher's comes from its benchmark report when that
-    was measured at ``size`` (Table V's numbers), else it is measured like the others."""
-    checkpoints = {name: inputs.members / name / "model.pt" for name in members if name != "teacher"}
-    checkpoints["EmoXNetLite"] = inputs.lite / "model.pt"
+def gather_speeds(inputs: EmoxnetInputs, members: list[str], architectures: dict[str, str], size: int) -> dict[str, Speed]:
+    """Speed of every member and of the Lite at ``size``: the teacher's is Table V's report; the others'
+    params and FLOPs are counted on their checkpoints, their latency read from the benchmark stage's
+    ``emoxnet/<architecture>.json`` (``architectures``: row -> params ``emoxnet.models`` key)."""
     speeds: dict[str, Speed] = {}
     if "teacher" in members:
         bench = read_json(inputs.mini_benchmarks / "teacher.json")
-        if bench is not None and bench.get("input_size") == size:
-            speeds["teacher"] = Speed(bench["params"], bench["flops_per_image"], bench["latency_ms_b1"])
-        else:
-            checkpoints["teacher"] = inputs.teacher / "model.pt"
-    for name, path in tqdm(checkpoints.items(), desc="emoxnet latency", unit="model"):
-        speeds[name] = checkpoint_speed(path, size, runs, warmup, device)
+        if bench is None or bench.get("input_size") != size:
+            raise FileNotFoundError(f"{inputs.mini_benchmarks / 'teacher.json'}: no teacher benchmark at "
+                                    f"{size}x{size}; run `dvc repro benchmark`")
+        speeds["teacher"] = Speed(bench["params"], bench["flops_per_image"], bench["latency_ms_b1"])
+    checkpoints = {name: inputs.members / name / "model.pt" for name in members if name != "teacher"}
+    checkpoints["EmoXNetLite"] = inputs.lite / "model.pt"
+    for name, path in checkpoints.items():
+        report = read_json(inputs.mini_benchmarks / "emoxnet" / f"{architectures[name]}.json")
+        speeds[name] = benchmarked_speed(path, size, report)
     speeds["EmoXNetLite baseline"] = speeds["EmoXNetLite"]  # the same network
     return speeds
 
@@ -69,14 +67,13 @@ def mini_rows(inputs: EmoxnetInputs, size: int) -> dict[str, tuple[dict, dict]]:
     return rows
 
 
-def build_emoxnet_report(inputs: EmoxnetInputs, dataset: str, size: int, runs: int, warmup: int,
-                         device: torch.device) -> EmoxnetReport:
+def build_emoxnet_report(inputs: EmoxnetInputs, dataset: str, size: int, architectures: dict[str, str]) -> EmoxnetReport:
     ensemble = read_json(inputs.eval / "ensemble" / "metrics.json")
     if ensemble is None:
         raise FileNotFoundError(f"{inputs.eval / 'ensemble' / 'metrics.json'} not found: run `dvc repro emoxnet_ensemble`")
     lite = read_json(inputs.eval / "lite" / "metrics.json")
     baseline = read_json(inputs.eval / "lite_baseline" / "metrics.json")
-    speeds = measure_speeds(inputs, list(ensemble["members"]), size, runs, warmup, device)
+    speeds = gather_speeds(inputs, list(ensemble["members"]), architectures, size)
     table = emoxnet_table(ensemble, lite, baseline, speeds, dataset, size)
     lites = {name: (m, speeds["EmoXNetLite"]) for name, m in (("EmoXNetLite", lite), ("EmoXNetLite baseline", baseline))
              if m is not None}

@@ -35,6 +35,7 @@ class ReportInputs:
     evaluation: dict[str, dict] = field(default_factory=dict)  # run key -> reports/eval/<id>/metrics.json
     benchmarks: dict[str, dict] = field(default_factory=dict)  # model name -> reports/benchmark/<name>.json
     confusion: dict[str, pd.DataFrame] = field(default_factory=dict)  # run key -> confusion.csv frame
+    curves: dict[str, pd.DataFrame] = field(default_factory=dict)  # run key -> accuracy per epoch (reporting.curves)
     schedule: dict[str, Any] = field(default_factory=dict)  # teacher_epochs, student_epochs, input_size, ...
     run_info: dict[str, Any] = field(default_factory=dict)  # optional run.json: profile, commit, wall time
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipeline.core.atomic import atomic_path, write_text
 from pipeline.reporting import cells, paper
+from pipeline.reporting.curves import CURVES_NAME, figure_curves, read_curve
 from pipeline.reporting.summary import summary_markdown
 from pipeline.core.naming import RUN_KINDS, run_key  # the paper's runs; EmoXNet has its own report
 from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, run_ids
@@ -83,9 +84,14 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
     wanted = {row["run"] for row in run_ids(inputs)}
     models_dirs = [models_dir] if isinstance(models_dir, (str, os.PathLike)) else list(models_dir)
     for folder in models_dirs:  # the teacher's, the distilled and the baseline runs' folders (or one parent)
-        for key, (_, metrics) in (_runs_under(Path(folder)) if Path(folder).is_dir() else {}).items():
+        for key, (run_folder, metrics) in (_runs_under(Path(folder)) if Path(folder).is_dir() else {}).items():
             if key in wanted:
                 inputs.training[key] = metrics
+                curve = read_curve(run_folder)
+                if curve is not None:
+                    inputs.curves[key] = curve
+    order = [row["run"] for row in run_ids(inputs)]
+    inputs.curves = dict(sorted(inputs.curves.items(), key=lambda item: order.index(item[0])))
     for key, (folder, metrics) in (_runs_under(Path(eval_dir)) if Path(eval_dir).is_dir() else {}).items():
         if key in wanted:
             inputs.evaluation[key] = metrics
@@ -193,12 +199,15 @@ def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_di
             table.frame.to_csv(tmp, index=False)
         write_text(tables_dir / MARKDOWN_FILES[name], table_markdown(table))
     has_fig = figure_confusion_grid(figures_dir / FIG4_NAME, inputs)
+    has_curves = figure_curves(figures_dir / CURVES_NAME, inputs.curves, inputs.data_source)
     summary_rel = None
     if summary_path is not None:
         summary_path = Path(summary_path)
         tables_rel = Path(os.path.relpath(tables_dir, summary_path.parent)).as_posix()
         summary_rel = Path(os.path.relpath(summary_path, tables_dir)).as_posix()
-        write_text(summary_path, summary_markdown(inputs, tables_rel, missing_inputs(inputs)))
+        curves_rel = Path(os.path.relpath(figures_dir / CURVES_NAME, summary_path.parent)).as_posix() \
+            if has_curves else None
+        write_text(summary_path, summary_markdown(inputs, tables_rel, missing_inputs(inputs), curves_rel))
     fig_rel = Path(os.path.relpath(figures_dir / FIG4_NAME, tables_dir)).as_posix() if has_fig else None
     write_text(tables_dir / "README.md", index_markdown(tables, fig_rel, summary_rel))
     return tables

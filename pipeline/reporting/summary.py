@@ -7,7 +7,10 @@ same inputs give the same bytes and ``dvc status`` stays clean after ``dvc repro
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipeline.reporting import cells, paper
+from pipeline.reporting.curves import FLAT_RANGE_PP, FLAT_WINDOW, convergence_rows
 from pipeline.reporting.model import TABLE_TITLES, ReportInputs
 from pipeline.reporting.text import data_words, devices, schedule_words
 from pipeline.reporting.verdict import (NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SPREAD_FACTOR,
@@ -37,8 +40,10 @@ def verdict_counts(found: list[Claim]) -> str:
     return ", ".join(f"{sum(c.verdict == v for c in found)} {v}" for v in order)
 
 
-def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: list[str] | None = None) -> str:
-    """The whole page, as Markdown; ``tables_rel`` is the tables' folder relative to the page."""
+def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: list[str] | None = None,
+                     curves_rel: str | None = None) -> str:
+    """The whole page, as Markdown; ``tables_rel`` is the tables' folder relative to the page, ``curves_rel``
+    the training-curves figure (None: no run logged a curve)."""
     found = claims(inputs)
     rows = [[c.claim, c.paper, c.ours, c.verdict, c.why] for c in found]
     lines = ["# Reproduction summary: Mini-ResEmoteNet (arXiv:2501.18538)", "",
@@ -55,7 +60,21 @@ def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: 
     lines += [f"- **{c.what}**: {c.values}. Compared: {c.compared}" for c in paper.CONTRADICTIONS]
     lines += [f"- The RAF-DB text values: E1 {paper.TEXT_RAFDB['E1'].value:.2f}, "
               f"E4 {paper.TEXT_RAFDB['E4'].value:.2f} (Sec. IV-A).", ""]
+    lines += convergence_lines(inputs, curves_rel)
     lines += ["## Tables", ""] + [f"- [{title}]({tables_rel}/{name}.md)" for name, title in TABLE_TITLES.items()] + [""]
     if missing:
         lines += ["## Missing inputs", ""] + [f"- {m}" for m in missing] + [""]
     return "\n".join(lines)
+
+
+def convergence_lines(inputs: ReportInputs, curves_rel: str | None) -> list[str]:
+    """The "Training curves" section: per run, did validation accuracy stop moving before training ended."""
+    rows = convergence_rows(inputs.curves)
+    if not rows:
+        return []
+    return ["## Training curves", "",
+            f"Validation accuracy (%) per run; *flat* = it moved less than {FLAT_RANGE_PP:g} pp over the last "
+            f"{FLAT_WINDOW} epochs, so more epochs of this schedule would not change the number much. "
+            + (f"Curves: [{Path(curves_rel).name}]({curves_rel})." if curves_rel else ""), "",
+            cells.markdown(["run", "epochs", "best val", "last val", "range, last epochs", "flat"], rows,
+                           [False, True, True, True, True, False]), ""]

@@ -23,7 +23,7 @@ def _setting(ours: Any, printed: Any, fmt: str) -> str:
     return text if printed is None or float(ours) == float(printed) else f"{text} (paper {format(printed, fmt)})"
 
 
-def _our_label(run: str, model: str | None) -> str:
+def row_label(run: str, model: str | None) -> str:
     """A row label in the paper's style for a run the paper does not have (baselines, extra runs)."""
     arch = paper.TABLE_II.get(model or "")
     name = f"Student Model {arch.label[-2]}" if arch and model != "teacher" else (model or "?")
@@ -86,7 +86,7 @@ def table_iv(inputs: ReportInputs) -> Table:
                 "macro_f1": nan(ours.macro_f1 if ours else None), "ece": nan(ours.ece if ours else None),
                 "data_source": inputs.data_source if mine else None, "source": acc_ref.source,
                 "_ours": ours, "_paper": ref, "_acc_ref": acc_ref, "_loss_ref": loss_ref,
-                "_label": ref.label if ref else _our_label(run, ours.model), "_absent": NOT_RUN if mine else NONE})
+                "_label": ref.label if ref else row_label(run, ours.model), "_absent": NOT_RUN if mine else NONE})
     seeds = inputs.seeds
     notes = [f"Ours: {data_words(inputs)}; {schedule_words(inputs)}; seed(s) {', '.join(map(str, seeds))}"
              + (" (accuracy: mean ± std)" if len(seeds) > 1 else "")

@@ -5,6 +5,11 @@ all go through :func:`train_over_seeds`. metrics.json holds mean and population 
 model.pt is the first seed's best model. Curves are written to a staging folder and replace the
 published ``dvclive/`` (and metrics.json) only when every seed has finished, so a failed or
 killed run never leaves curves that disagree with its metrics.
+
+metrics.json holds only what a re-run reproduces bit for bit on CPU: wall times (``epoch_seconds``,
+``train_images_per_second``) go to the log and to ``.cache/timings/<run>.json`` (git-ignored), so
+``dvc metrics diff`` and ``git status`` after an unchanged re-run show nothing. Speed is measured
+by the benchmark stage.
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ log = logging.getLogger(__name__)
 
 # metrics.json's per-seed scalars that are averaged (with a population std where the report needs one).
 _MEAN_STD_KEYS = ("val_acc", "val_loss", "test_acc", "test_loss")
-_MEAN_KEYS = ("epochs_run", "epoch_seconds", "train_images_per_second")
+_MEAN_KEYS = ("epochs_run",)
+# Wall-time scalars of a TrainResult: they differ on every run, so they stay out of metrics.json.
+TIMING_KEYS = ("epoch_seconds", "train_images_per_second")
+TIMINGS_ROOT = Path(".cache/timings")
 _CURVES = (("train/loss", "train_loss"), ("train/acc", "train_acc"), ("val/loss", "val_loss"), ("val/acc", "val_acc"),
            ("lr", "lr"))
 
@@ -125,8 +133,19 @@ def aggregate(results: Sequence[TrainResult]) -> dict[str, Any]:
         out[f"{key}_std"] = statistics.pstdev(values) if len(values) > 1 else 0.0
     for key in _MEAN_KEYS:
         out[key] = statistics.fmean(getattr(r, key) for r in results)
-    out["per_seed"] = [r.scalars() for r in results]
+    out["per_seed"] = [{k: v for k, v in r.scalars().items() if k not in TIMING_KEYS} for r in results]
     return out
+
+
+def write_timings(spec: RunSpec, results: Sequence[TrainResult], root: Path = TIMINGS_ROOT) -> dict[str, Any]:
+    """Log each seed's wall times and keep them in ``root/<run>.json`` (git-ignored, never diffed)."""
+    timings = {"kind": spec.kind, "run": spec.name,
+               "per_seed": [{"seed": r.seed, **{k: getattr(r, k) for k in TIMING_KEYS}} for r in results]}
+    for r in results:
+        log.info("%s %s seed %d: %.2f s per epoch, %.1f train images/s", spec.kind, spec.name, r.seed,
+                 r.epoch_seconds, r.train_images_per_second)
+    write_json(root / f"{spec.scratch_key}.json", timings)
+    return timings
 
 
 def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, Any], epochs: int,
@@ -162,6 +181,7 @@ def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, 
                "seeds": [int(s) for s in seeds], **aggregate(results), "device": device_name(device)}
     curves.publish()
     write_json(spec.out_dir / "metrics.json", metrics)
+    write_timings(spec, results)
     clear_checkpoints(spec.scratch_key)
     log.info("%s %s: val acc %.4f, test acc %.4f over %d seed(s)", spec.kind, spec.name, metrics["val_acc"],
              metrics["test_acc"], len(seeds))

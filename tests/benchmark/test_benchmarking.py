@@ -90,4 +90,22 @@ def test_benchmark_stage_without_names_mirrors_params_models(tmp_path):
     stale.write_text("{}")
     proc = benchmark_stage(tmp_path, models, 16)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in stale.parent.iterdir()) == sorted(f"{name}.json" for name in models)
+    assert sorted(p.name for p in stale.parent.glob("*.json")) == sorted(f"{name}.json" for name in models)
+    emoxnet = yaml.safe_load((REPO / "params.yaml").read_text())["emoxnet"]["models"]
+    assert sorted(p.stem for p in (stale.parent / "emoxnet").glob("*.json")) == sorted(emoxnet)
+
+
+def test_benchmark_stage_re_measures_only_what_changed(tmp_path):
+    """An unchanged architecture keeps its report byte for byte; a changed spec re-measures that one only."""
+    models = {name: TINY for name in yaml.safe_load((REPO / "params.yaml").read_text())["models"]}
+    assert benchmark_stage(tmp_path, models, 16, "teacher", "student_b").returncode == 0
+    folder = tmp_path / "reports/benchmark"
+    first = {p.name: p.read_bytes() for p in folder.glob("*.json")}
+    assert json.loads(first["teacher.json"])["identity"]["spec"]["width"] == TINY["width"]
+    again = benchmark_stage(tmp_path, models, 16, "teacher", "student_b")
+    assert again.returncode == 0 and again.stderr.count("unchanged since its last measurement") == 2
+    assert {p.name: p.read_bytes() for p in folder.glob("*.json")} == first
+    changed = benchmark_stage(tmp_path, {**models, "student_b": {**TINY, "width": 0.0625}}, 16, "teacher", "student_b")
+    assert changed.returncode == 0 and changed.stderr.count("unchanged since its last measurement") == 1
+    after = {p.name: p.read_bytes() for p in folder.glob("*.json")}
+    assert after["teacher.json"] == first["teacher.json"] and after["student_b.json"] != first["student_b.json"]

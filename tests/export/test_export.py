@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -92,3 +93,13 @@ def test_export_stage_exports_every_trained_model(tmp_path):
         assert row["parity_max_abs_diff"] <= 1e-3 and (tmp_path / "models/export" / f"{name}.md").exists()
     assert "SYNTHETIC" in proc.stderr
     assert not any(path.exists() for path in stale)
+    # A re-run writes the same bytes (no wall times, no commit stamp): dvc.lock's hash of models/export holds.
+    exported = {p.name: p.read_bytes() for p in (tmp_path / "models/export").iterdir()}
+    assert not any("seconds" in key for row in index["models"].values() for key in row)
+    md5 = hashlib.md5((tmp_path / "models/teacher/model.pt").read_bytes()).hexdigest()
+    assert read_meta(tmp_path / "models/export/teacher.onnx").extra["checkpoint_md5"] == md5
+    assert "git_commit" not in read_meta(tmp_path / "models/export/teacher.onnx").extra
+    again = subprocess.run([sys.executable, "-m", "stages.export", "--models", "models", "--out", "models/export"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "models/export").iterdir()} == exported

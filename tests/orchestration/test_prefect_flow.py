@@ -23,56 +23,13 @@ from .readme import readme_commands
 from .server import free_port, prefect_env, spawn, stop_group, wait_healthy
 from .toy import STAGES, dvc, make_toy_project
 
-from tests.helpers import REPO_ROOT
+from tests.stages.tiny_project import git, tiny_origin
 PARAMETERS_LIMIT = 2048  # bytes of a worker run's parameters, whatever the stage reads or writes
-
-TINY_PARAMS = {
-    "synthetic": {"train": 140, "val": 70, "test": 70},
-    "models": {"teacher": {"width": 0.0625, "se_reduction": 1}, "student_a": {"width": 0.03125, "se_reduction": 1},
-               "student_c": {"width": 0.03125, "se_reduction": 1}},
-    "train": {"input_size": 16, "batch_size": 32, "eval_batch_size": 64, "device": "cpu"},
-    "teacher": {"epochs": 1},
-    "student": {"epochs": 1},
-    "distill": {"runs": {"E1": {"student": "student_a", "loss": {"name": "kd", "T": 3, "alpha": 0.2}},
-                         "E6": {"student": "student_c", "loss": {"name": "kd", "T": 3, "alpha": 0.2}}}},
-    "baseline": {"students": ["student_c"]},
-    "benchmark": {"input_sizes": [16], "primary_input_size": 16, "latency_runs": 2, "warmup_runs": 1,
-                  "throughput_batch": 4, "throughput_runs": 1, "onnx": False},
-    "emoxnet": {"members": {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16},
-                            "resnet18": {"model": "resnet18", "epochs": 1, "input_size": 16}},
-                "lite": {"model": "lite", "epochs": 1, "input_size": 16,
-                         "loss": {"name": "smoothed_kd", "epsilon": 0.1, "T": 1.0, "alpha": 0.5}}},
-}
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True,
-                   capture_output=True)
-
 
 def tiny_project_clone(base: Path) -> Path:
     """A fresh clone of the project as it is now (code, dvc.yaml; no data or outputs) with tiny params committed."""
-    source = base / "origin"
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
-    for rel in filter(None, listed):
-        src = REPO_ROOT / rel
-        tracked_input = rel == "reports/cross_eval/README.md"  # keeps the report's cross_eval input folder in a clone
-        if (rel.startswith(("data/", "models/", "reports/", "tests/", "benchmarks/")) and not tracked_input) \
-                or rel == "dvc.lock" or not src.is_file():
-            continue
-        (source / rel).parent.mkdir(parents=True, exist_ok=True)
-        (source / rel).write_bytes(src.read_bytes())
-    (source / "data" / "raw").mkdir(parents=True, exist_ok=True)
-    (source / "data" / "raw" / ".gitkeep").write_text("")
-    params = yaml.safe_load((source / "params.yaml").read_text())
-    for section, values in TINY_PARAMS.items():  # shallow merge; `models` replaced (no student_b)
-        params[section] = values if section == "models" else {**params[section], **values}
-    (source / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _git(source, "init", "-q", "-b", "main")
-    _git(source, "add", "-A")
-    _git(source, "commit", "-qm", "tiny")
-    _git(base, "clone", "-q", str(source), "project")
+    tiny_origin(base / "origin")
+    git(base, "clone", "-q", str(base / "origin"), "project")
     return base / "project"
 
 
@@ -286,13 +243,13 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
     first, *rest = stack["commands"].runs
     done = stack["sh"](first, timeout=1500)  # a hang guard; the run takes minutes
     reran = json.loads(done.stdout)
-    assert {"train_teacher", "distill@E1", "distill@E6", "train_student@student_c", "report"} <= set(reran)
+    assert {"train_teacher", "distill@E1", "distill@E2", "train_student@student_a", "report"} <= set(reran)
     assert all(reran.values())
     for command in rest:
         last = stack["sh"](command)
     assert "Data and pipelines are up to date" in last.stdout
     assert json.loads(dvc(project, "status", "--json")) == {}
-    assert (project / "models" / "distill" / "E6" / "model.pt").is_file()  # cached out, pulled from the remote
+    assert (project / "models" / "distill" / "E2" / "model.pt").is_file()  # cached out, pulled from the remote
     assert (project / "reports" / "figures" / "fig4_confusion.png").is_file()  # uncached, through a pack
 
     runs = worker_runs(client, project)

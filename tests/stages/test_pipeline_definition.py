@@ -14,7 +14,8 @@ from tests.helpers import REPO_ROOT, dvc
 
 PAPER_RUNS = {"E1": ("student_a", 3, 0.20), "E2": ("student_a", 3, 0.15), "E3": ("student_b", 3, 0.20),
               "E4": ("student_b", 3, 0.15), "E5": ("student_b", 3, 0.10), "E6": ("student_c", 3, 0.20)}
-DEFAULT_RUNS = ("E1", "E4", "E6")  # one run per student width keeps the default within 10 minutes on 2 cores
+DEFAULT_RUNS = tuple(PAPER_RUNS)  # every Table IV row in the default run (issue 19)
+STUDENTS = ("student_a", "student_b", "student_c")
 
 
 def stage_names(root: Path) -> set[str]:
@@ -36,15 +37,17 @@ def run_table(params: dict) -> dict[str, tuple]:
     return {k: (v["student"], v["loss"]["T"], v["loss"]["alpha"]) for k, v in params["distill"]["runs"].items()}
 
 
-def test_default_params_hold_one_paper_run_per_student():
+def test_default_params_hold_every_paper_run_and_baseline():
     runs = run_table(yaml.safe_load((REPO_ROOT / "params.yaml").read_text()))
-    assert runs == {r: PAPER_RUNS[r] for r in DEFAULT_RUNS}
+    assert runs == PAPER_RUNS
+    assert yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["baseline"]["students"] == list(STUDENTS)
 
 
 def test_paper_profile_holds_all_six_paper_runs(pipeline_copy: Path):
     apply_profile(pipeline_copy / "profiles/paper.yaml", pipeline_copy / "params.yaml")
     assert run_table(yaml.safe_load((pipeline_copy / "params.yaml").read_text())) == PAPER_RUNS
     assert {f"distill@{r}" for r in PAPER_RUNS} <= stage_names(pipeline_copy)
+    assert {f"train_student@{s}" for s in STUDENTS} <= stage_names(pipeline_copy)
 
 
 def test_default_pipeline_expands_to_one_stage_per_run_model_and_baseline(pipeline_copy: Path):
@@ -52,8 +55,8 @@ def test_default_pipeline_expands_to_one_stage_per_run_model_and_baseline(pipeli
     expected = ({"generate", "validate", "prepare", "class_weights", "train_teacher", "soft_targets",
                  "evaluate_teacher", "benchmark", "report", "export"}
                 | {f"distill@{r}" for r in DEFAULT_RUNS} | {f"evaluate_distill@{r}" for r in DEFAULT_RUNS}
-                | {f"train_student@{s}" for s in ("student_a", "student_c")}
-                | {f"evaluate_baseline@{s}" for s in ("student_a", "student_c")}
+                | {f"train_student@{s}" for s in STUDENTS}
+                | {f"evaluate_baseline@{s}" for s in STUDENTS}
                 | {"emoxnet_member@vgg13", "emoxnet_member@resnet18", "emoxnet_ensemble", "emoxnet_lite",
                    "emoxnet_lite_baseline", "emoxnet_evaluate@lite", "emoxnet_evaluate@lite_baseline", "emoxnet_report"})
     assert names == expected

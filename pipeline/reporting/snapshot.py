@@ -1,0 +1,89 @@
+"""Copy a finished run's report inputs into a committed run folder, then render it there.
+
+    uv run python -m pipeline.reporting.snapshot reports/examples/<name> --project . \
+        --profile "profiles/fer2013-converged.yaml" --wall-time "2 h 10 min on 2 CPU cores"
+
+A run folder (:func:`pipeline.reporting.render.run_folder_paths`) holds only small text files: the
+params, validation.json, each run's training metrics and dvclive curves, each evaluation's metrics
+and confusion counts, the benchmark reports, and run.json (profile, commit, wall time). Checkpoints
+stay in DVC. The folder is then rendered in place exactly as ``stages.report --run-folder`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from pipeline.core.atomic import write_json
+
+# Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
+_TRAINING_FILES = ("metrics.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
+_EVAL_FILES = ("metrics.json", "confusion.csv")
+
+
+def _paths(project: Path) -> dict[str, str]:
+    for entry in yaml.safe_load((project / "dvc.yaml").read_text()).get("vars", []):
+        if isinstance(entry, dict) and "paths" in entry:
+            return entry["paths"]
+    raise ValueError(f"{project / 'dvc.yaml'}: no vars.paths")
+
+
+def _copy(src_root: Path, patterns: tuple[str, ...], dest_root: Path) -> int:
+    copied = 0
+    for pattern in patterns:
+        for src in sorted(src_root.glob(pattern)):
+            if src.is_file():
+                dest = dest_root / src.relative_to(src_root)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+                copied += 1
+    return copied
+
+
+def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
+    """Copy ``project``'s report inputs into ``dest`` (created; must not hold a snapshot yet); returns files copied."""
+    paths = _paths(project)
+    if (dest / "params.yaml").exists():
+        raise FileExistsError(f"{dest} already holds a run (params.yaml): pick a new folder or remove it first")
+    validation = project / paths["validation"]
+    if not validation.exists():
+        raise FileNotFoundError(f"{validation}: run the data stages first (`dvc repro validate`)")
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(project / "params.yaml", dest / "params.yaml")
+    shutil.copyfile(validation, dest / "validation.json")
+    copied = 2
+    models = project / paths["models"]
+    for metrics in sorted(models.glob("**/metrics.json")):
+        run_dir = metrics.parent
+        if "dvclive" in run_dir.parts or "export" in run_dir.relative_to(models).parts[:1]:
+            continue
+        copied += _copy(run_dir, _TRAINING_FILES, dest / "models" / run_dir.relative_to(models))
+    copied += _copy(project / paths["eval"], tuple(f"*/{name}" for name in _EVAL_FILES), dest / "eval")
+    copied += _copy(project / paths["benchmark"], ("*.json",), dest / "benchmark")
+    write_json(dest / "run.json", run_info)
+    return copied + 1
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dest", type=Path, help="the new run folder, e.g. reports/examples/<name>")
+    parser.add_argument("--project", type=Path, default=Path("."), help="the project whose outputs are copied")
+    parser.add_argument("--profile", required=True, help="what was run: profile and schedule, in words")
+    parser.add_argument("--commit", help="code commit (default: the project's HEAD)")
+    parser.add_argument("--wall-time", required=True, help="how long it took, on what machine")
+    args = parser.parse_args(argv)
+    from pipeline.core.gitinfo import git_commit
+    from stages.report import main as report
+
+    commit = args.commit or git_commit(args.project)
+    count = snapshot(args.project, args.dest, {"profile": args.profile, "commit": commit, "wall_time": args.wall_time})
+    report(["--run-folder", str(args.dest)])
+    print(json.dumps({"run_folder": str(args.dest), "files": count}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Reviewer-grade reproducibility on the real pipeline with tiny params (issue 19).
+
+One module-scoped scenario, as a reviewer meets it:
+
+1. ``origin``: the project with tiny params; ``dvc repro``; every output committed.
+2. ``clone``: a fresh ``git clone`` (no DVC cache: every model re-trains); ``dvc repro`` again. git and DVC
+   must be clean: nothing modified, ``dvc status`` up to date, ``dvc metrics diff`` / ``dvc params diff``
+   print nothing, no export stamped ``+dirty``.
+3. On a branch, E1's alpha 0.20 -> 0.25, ``dvc repro``, commit: README's "Reviewing a change" commands
+   as written; only E1's metrics move, with no timing keys.
+4. ``profiles/grid.yaml`` as queued DVC experiments (one of its runs: each costs a minute), then ``dvc exp show``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run
+from tests.stages.tiny_project import dvc, git, tiny_origin
+
+TIMING_WORDS = ("second", "latency", "throughput", "per_s", "time")
+UP_TO_DATE = "Data and pipelines are up to date."
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("repro")
+    origin = tiny_origin(base / "origin")
+    dvc(origin, "repro")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "outputs")
+    git(base, "clone", "-q", str(origin), "clone")
+    clone = base / "clone"
+    dvc(clone, "repro")  # a fresh clone: no cache, so every model trains again
+    return clone
+
+
+def test_rerun_in_a_fresh_clone_leaves_git_and_dvc_clean(clone: Path):
+    assert git(clone, "status", "--porcelain") == ""
+    assert UP_TO_DATE in dvc(clone, "status")
+    assert dvc(clone, "metrics", "diff") == ""
+    assert dvc(clone, "params", "diff") == ""
+    index = json.loads((clone / "models/export/index.json").read_text())
+    assert "git_commit" not in index and not any("seconds" in key for row in index["models"].values() for key in row)
+    for card in (clone / "models/export").glob("*.md"):
+        assert "+dirty" not in card.read_text()
+
+
+@pytest.fixture(scope="module")
+def alpha_change(clone: Path) -> Path:
+    """E1's alpha 0.20 -> 0.25 committed on a branch, its outputs regenerated (README "Reviewing a change")."""
+    git(clone, "checkout", "-q", "-b", "e1-alpha")
+    params = clone / "params.yaml"
+    text = params.read_text()
+    old = "  E1:\n      student: student_a\n      loss:\n        name: kd\n        T: 3\n        alpha: 0.2\n"
+    assert old in text
+    params.write_text(text.replace(old, old.replace("alpha: 0.2", "alpha: 0.25")))
+    dvc(clone, "repro")
+    git(clone, "add", "-A")
+    git(clone, "commit", "-qm", "E1: alpha 0.25")
+    return clone
+
+
+def test_one_alpha_change_moves_only_that_runs_metrics(alpha_change: Path):
+    repo = alpha_change
+    params = json.loads(dvc(repo, "params", "diff", "main", "--json"))
+    assert {name: list(changes) for name, changes in params.items()} == {"params.yaml": ["distill.runs.E1.loss.alpha"]}
+    metrics = json.loads(dvc(repo, "metrics", "diff", "main", "--json"))
+    assert set(metrics) == {"models/distill/E1/metrics.json", "reports/eval/E1/metrics.json"}
+    keys = [key for changes in metrics.values() for key in changes]
+    assert "alpha" in keys and ("test_acc" in keys or "test_loss" in keys)
+    assert not [key for key in keys if any(word in key for word in TIMING_WORDS)]
+    table = dvc(repo, "metrics", "diff", "main", "--md")  # README's command, as written
+    assert "models/distill/E1/metrics.json" in table and "E2" not in table and "baseline" not in table
+    # what is built from E1: its checkpoint, evaluation, the report, the export and the EmoXNet comparison
+    changed = set(git(repo, "diff", "--name-only", "main").split())
+    assert {"params.yaml", "dvc.lock", "models/distill/E1/metrics.json", "reports/eval/E1/metrics.json"} <= changed
+    assert not [path for path in changed if "/E2/" in path or "baseline" in path or "teacher" in path]
+
+
+def test_reviewing_a_change_readme_commands(alpha_change: Path):
+    repo = alpha_change
+    assert "distill.runs.E1.loss.alpha" in dvc(repo, "params", "diff", "main")
+    plots = dvc(repo, "plots", "diff", "main")
+    html = repo / "dvc_plots" / "index.html"
+    assert html.exists() and "index.html" in plots and "distill/E1" in html.read_text()
+    shown = dvc(repo, "exp", "show", "--md", "--all-branches", "--only-changed", "--drop", "Created")
+    assert "e1-alpha" in shown and "| main " in shown and "distill.runs.E1.loss.alpha" in shown
+    compared = run([sys.executable, "-m", "stages.report", "--compare", "main"], repo).stdout
+    lines = {line.split("|")[1].strip(): line for line in compared.splitlines() if line.startswith("| ")}
+    first = compared.splitlines()[0]
+    assert first.startswith("Table IV, main → working tree: 1 of ") and first.endswith("rows differ (E1).")
+    assert "0.20 → 0.25" in lines["E1: Student Model A"] and lines["E2: Student Model A"].rstrip(" |").endswith("=")
+    assert lines["Baseline: Student Model A (CE, no teacher)"].rstrip(" |").endswith("=")
+
+
+def test_grid_profile_as_queued_dvc_experiments(alpha_change: Path):
+    repo = alpha_change
+    queued = run([sys.executable, "-m", "pipeline.orchestration.grid", "profiles/grid.yaml", "--only", "A_T5_a20"], repo).stdout
+    assert "queued 1 experiment(s): A_T5_a20" in queued
+    assert git(repo, "status", "--porcelain", "--", "params.yaml") == ""  # put back byte for byte
+    dvc(repo, "exp", "run", "--run-all")
+    shown = json.loads(dvc(repo, "exp", "show", "--json"))
+    text = json.dumps(shown)
+    assert "A_T5_a20" in text
+    table = dvc(repo, "exp", "show", "--md", "--only-changed")
+    assert "A_T5_a20" in table and "distill.runs.grid.loss.T" in table
