@@ -50,6 +50,24 @@ def test_rerun_in_a_fresh_clone_leaves_git_and_dvc_clean(clone: Path):
         assert "+dirty" not in card.read_text()
 
 
+def test_snapshot_of_the_run_renders_as_a_run_folder(clone: Path, tmp_path: Path):
+    """README's `pipeline.reporting.snapshot` command on the finished tiny run: a folder of small files,
+    rendered in place with its training curves; the project is left as it was."""
+    dest = tmp_path / "examples" / "tiny"
+    done = run([sys.executable, "-m", "pipeline.reporting.snapshot", str(dest), "--project", ".",
+                "--profile", "tiny params", "--wall-time", "about a minute"], clone)
+    assert json.loads(done.stdout.strip().splitlines()[-1])["files"] > 10
+    assert (dest / "models/distill/E1/dvclive/plots/metrics/val/acc.tsv").is_file()
+    assert not list(dest.glob("**/*.pt")) and (dest / "eval/E2/confusion.csv").is_file()
+    page = (dest / "README.md").read_text()
+    assert "## Training curves" in page and "| E1 " in page and "about a minute" in page
+    assert (dest / "figures/curves.png").is_file() and (dest / "tables/table4_accuracy.md").is_file()
+    assert git(clone, "status", "--porcelain") == ""
+    again = run([sys.executable, "-m", "pipeline.reporting.snapshot", str(dest), "--project", ".",
+                 "--profile", "x", "--wall-time", "y"], clone, check=False)
+    assert again.returncode != 0 and "already holds a run" in again.stderr
+
+
 @pytest.fixture(scope="module")
 def alpha_change(clone: Path) -> Path:
     """E1's alpha 0.20 -> 0.25 committed on a branch, its outputs regenerated (README "Reviewing a change")."""
