@@ -39,6 +39,7 @@ def main(argv=None) -> None:
     parser.add_argument("--run-info", help="optional run.json: profile, commit, wall_time")
     parser.add_argument("--run-folder", help="render a committed run folder in place (sets every path)")
     parser.add_argument("--cross-eval", help="folder of cross_evaluate outputs (adds the cross-dataset table)")
+    parser.add_argument("--examples", help="folder of committed run folders, listed with their claims on the summary")
     parser.add_argument("--compare", metavar="REV", help="print Table IV at git revision REV beside the working tree's")
     parser.add_argument("--against", metavar="REV", help="with --compare: this revision instead of the working tree")
     args = parser.parse_args(argv)
@@ -52,7 +53,8 @@ def main(argv=None) -> None:
         parser.error(f"missing {', '.join(absent)} (or give --run-folder)")
     inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
                             paths["benchmarks"], paths.get("run_info"))
-    tables = write_report(inputs, paths["tables"], paths["figures"], paths["summary"])
+    tables = write_report(inputs, paths["tables"], paths["figures"], paths["summary"],
+                          None if args.run_folder else args.examples)
     if args.cross_eval and write_cross_dataset(args.cross_eval, paths["tables"]):
         log.info("wrote the cross-dataset table from %s", args.cross_eval)
     for item in missing_inputs(inputs):

@@ -18,6 +18,7 @@ import pandas as pd
 from pipeline.core.atomic import atomic_path, write_text
 from pipeline.reporting import cells, paper
 from pipeline.reporting.curves import CURVES_NAME, figure_curves, read_curve
+from pipeline.reporting.examples import examples_lines
 from pipeline.reporting.summary import summary_markdown
 from pipeline.core.naming import RUN_KINDS, run_key  # the paper's runs; EmoXNet has its own report
 from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, run_ids
@@ -190,8 +191,10 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
 
 
 def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_dir: str | os.PathLike,
-                 summary_path: str | os.PathLike | None = None) -> dict[str, Table]:
-    """Every table as CSV + Markdown, the tables' index, Fig. 4 and the summary page; returns the tables."""
+                 summary_path: str | os.PathLike | None = None,
+                 examples_dir: str | os.PathLike | None = None) -> dict[str, Table]:
+    """Every table as CSV + Markdown, the tables' index, Fig. 4, the curves and the summary page (with the
+    committed run folders under ``examples_dir`` listed on it); returns the tables."""
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     tables = build_tables(inputs)
     for name, table in tables.items():
@@ -207,7 +210,8 @@ def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_di
         summary_rel = Path(os.path.relpath(summary_path, tables_dir)).as_posix()
         curves_rel = Path(os.path.relpath(figures_dir / CURVES_NAME, summary_path.parent)).as_posix() \
             if has_curves else None
-        write_text(summary_path, summary_markdown(inputs, tables_rel, missing_inputs(inputs), curves_rel))
+        examples = examples_lines(examples_dir, summary_path.parent) if examples_dir else None
+        write_text(summary_path, summary_markdown(inputs, tables_rel, missing_inputs(inputs), curves_rel, examples))
     fig_rel = Path(os.path.relpath(figures_dir / FIG4_NAME, tables_dir)).as_posix() if has_fig else None
     write_text(tables_dir / "README.md", index_markdown(tables, fig_rel, summary_rel))
     return tables

@@ -41,9 +41,10 @@ def verdict_counts(found: list[Claim]) -> str:
 
 
 def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: list[str] | None = None,
-                     curves_rel: str | None = None) -> str:
+                     curves_rel: str | None = None, examples: list[str] | None = None) -> str:
     """The whole page, as Markdown; ``tables_rel`` is the tables' folder relative to the page, ``curves_rel``
-    the training-curves figure (None: no run logged a curve)."""
+    the training-curves figure (None: no run logged a curve), ``examples`` the committed real-data runs'
+    section (:mod:`pipeline.reporting.examples`)."""
     found = claims(inputs)
     rows = [[c.claim, c.paper, c.ours, c.verdict, c.why] for c in found]
     lines = ["# Reproduction summary: Mini-ResEmoteNet (arXiv:2501.18538)", "",
@@ -56,7 +57,7 @@ def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: 
              f"**{NOT_COMPARABLE}** = our number exists but the conditions differ (generated data, a short schedule, "
              f"other hardware), gap given for information; **{NOT_RUN}** = no number of ours. Accuracy in %.", "",
              cells.markdown(["claim", "paper", "ours", "verdict", "why"], rows, [False, True, True, False, False]),
-             "", f"In all: {verdict_counts(found)}.", "", "## Where the paper contradicts itself", ""]
+             "", f"In all: {verdict_counts(found)}.", "", *(examples or []), "## Where the paper contradicts itself", ""]
     lines += [f"- **{c.what}**: {c.values}. Compared: {c.compared}" for c in paper.CONTRADICTIONS]
     lines += [f"- The RAF-DB text values: E1 {paper.TEXT_RAFDB['E1'].value:.2f}, "
               f"E4 {paper.TEXT_RAFDB['E4'].value:.2f} (Sec. IV-A).", ""]
