@@ -50,7 +50,7 @@ def _read_confusion(path: Path) -> pd.DataFrame | None:
     return frame
 
 
-def _runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:
+def runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:
     """{report key: (folder, metrics)} for every ``*/metrics.json`` below ``folder`` that names a run."""
     found: dict[str, tuple[Path, dict]] = {}
     for path in sorted(folder.glob("**/metrics.json")):
@@ -85,7 +85,7 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
     wanted = {row["run"] for row in run_ids(inputs)}
     models_dirs = [models_dir] if isinstance(models_dir, (str, os.PathLike)) else list(models_dir)
     for folder in models_dirs:  # the teacher's, the distilled and the baseline runs' folders (or one parent)
-        for key, (run_folder, metrics) in (_runs_under(Path(folder)) if Path(folder).is_dir() else {}).items():
+        for key, (run_folder, metrics) in (runs_under(Path(folder)) if Path(folder).is_dir() else {}).items():
             if key in wanted:
                 inputs.training[key] = metrics
                 curve = read_curve(run_folder)
@@ -93,7 +93,7 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
                     inputs.curves[key] = curve
     order = [row["run"] for row in run_ids(inputs)]
     inputs.curves = dict(sorted(inputs.curves.items(), key=lambda item: order.index(item[0])))
-    for key, (folder, metrics) in (_runs_under(Path(eval_dir)) if Path(eval_dir).is_dir() else {}).items():
+    for key, (folder, metrics) in (runs_under(Path(eval_dir)) if Path(eval_dir).is_dir() else {}).items():
         if key in wanted:
             inputs.evaluation[key] = metrics
             frame = _read_confusion(folder / "confusion.csv")

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.core.atomic import write_json
+from pipeline.core.params import load_params
 
 # Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
 _TRAINING_FILES = ("metrics.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
@@ -45,24 +46,31 @@ def _copy(src_root: Path, patterns: tuple[str, ...], dest_root: Path) -> int:
 
 
 def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
-    """Copy ``project``'s report inputs into ``dest`` (created; must not hold a snapshot yet); returns files copied."""
+    """Copy ``project``'s report inputs into ``dest`` (created; must not hold a snapshot yet); returns files copied.
+
+    Only the runs its params ask for are copied (a run folder left over from another profile is not)."""
+    from pipeline.reporting.model import ReportInputs, run_ids
+    from pipeline.reporting.render import runs_under
+
     paths = _paths(project)
     if (dest / "params.yaml").exists():
         raise FileExistsError(f"{dest} already holds a run (params.yaml): pick a new folder or remove it first")
     validation = project / paths["validation"]
     if not validation.exists():
         raise FileNotFoundError(f"{validation}: run the data stages first (`dvc repro validate`)")
+    params = load_params(project / "params.yaml")
+    wanted = {row["run"] for row in run_ids(ReportInputs(params["data"]["source"], dict(params["models"]),
+                                                          dict(params["distill"]["runs"]),
+                                                          list(params["baseline"]["students"])))}
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(project / "params.yaml", dest / "params.yaml")
     shutil.copyfile(validation, dest / "validation.json")
     copied = 2
-    models = project / paths["models"]
-    for metrics in sorted(models.glob("**/metrics.json")):
-        run_dir = metrics.parent
-        if "dvclive" in run_dir.parts or "export" in run_dir.relative_to(models).parts[:1]:
-            continue
-        copied += _copy(run_dir, _TRAINING_FILES, dest / "models" / run_dir.relative_to(models))
-    copied += _copy(project / paths["eval"], tuple(f"*/{name}" for name in _EVAL_FILES), dest / "eval")
+    for name, files in (("models", _TRAINING_FILES), ("eval", _EVAL_FILES)):
+        root = project / paths[name]
+        for key, (run_dir, _) in runs_under(root).items():
+            if key in wanted:
+                copied += _copy(run_dir, files, dest / name / run_dir.relative_to(root))
     copied += _copy(project / paths["benchmark"], ("*.json",), dest / "benchmark")
     write_json(dest / "run.json", run_info)
     return copied + 1
