@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import yaml
 from pipeline.core.atomic import write_json
 from pipeline.core.params import load_params
 
+log = logging.getLogger("snapshot")
 # Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
 _TRAINING_FILES = ("metrics.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
 _EVAL_FILES = ("metrics.json", "confusion.csv")
@@ -48,7 +50,8 @@ def _copy(src_root: Path, patterns: tuple[str, ...], dest_root: Path) -> int:
 def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
     """Copy ``project``'s report inputs into ``dest`` (created; must not hold a snapshot yet); returns files copied.
 
-    Only the runs its params ask for are copied (a run folder left over from another profile is not)."""
+    Only the runs its params ask for, trained on its params' data, are copied (a run folder left over from
+    another profile is not)."""
     from pipeline.reporting.model import ReportInputs, run_ids
     from pipeline.reporting.render import runs_under
 
@@ -68,9 +71,13 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
     copied = 2
     for name, files in (("models", _TRAINING_FILES), ("eval", _EVAL_FILES)):
         root = project / paths[name]
-        for key, (run_dir, _) in runs_under(root).items():
-            if key in wanted:
+        for key, (run_dir, metrics) in runs_under(root).items():
+            trained_on = metrics.get("dataset", params["data"]["source"])
+            if key in wanted and trained_on == params["data"]["source"]:
                 copied += _copy(run_dir, files, dest / name / run_dir.relative_to(root))
+            elif key in wanted:
+                log.warning("%s: left out (its data is %r, the params' %r: another profile's run)", run_dir,
+                            trained_on, params["data"]["source"])
     copied += _copy(project / paths["benchmark"], ("*.json",), dest / "benchmark")
     write_json(dest / "run.json", run_info)
     return copied + 1
@@ -84,6 +91,7 @@ def main(argv=None) -> None:
     parser.add_argument("--commit", help="code commit (default: the project's HEAD)")
     parser.add_argument("--wall-time", required=True, help="how long it took, on what machine")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from pipeline.core.gitinfo import git_commit
     from stages.report import main as report
 
