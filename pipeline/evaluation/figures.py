@@ -24,6 +24,16 @@ def plot_confusion(ax, frame: pd.DataFrame, title: str, class_names: Sequence[st
     ax.set_title(title, fontsize=9)
 
 
+def save_figure(fig, path: str | os.PathLike, dpi: int) -> None:
+    """Lay out, write as PNG atomically (a killed run leaves no half-written file), and close."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
+
+
 def save_confusion_png(path: str | os.PathLike, frame: pd.DataFrame, title: str, class_names: Sequence[str]) -> None:
     import matplotlib
 
@@ -32,7 +42,4 @@ def save_confusion_png(path: str | os.PathLike, frame: pd.DataFrame, title: str,
 
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     plot_confusion(ax, frame, title, class_names)
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.core.atomic import atomic_path
+from pipeline.evaluation.figures import save_figure
 
 CURVES_NAME = "curves.png"
 # Where the trainer's dvclive logger writes each split's accuracy, relative to a run's folder.
@@ -84,8 +84,5 @@ def figure_curves(path: str | os.PathLike, curves: dict[str, pd.DataFrame], data
         ax.set_ylabel("accuracy %")
         ax.grid(alpha=0.3)
     fig.suptitle(f"Training curves: accuracy per epoch (data: {data_source})")
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
     return True

@@ -164,7 +164,7 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
         plt.close(fig)
         return False
 
-    from pipeline.evaluation.figures import plot_confusion
+    from pipeline.evaluation.figures import plot_confusion, save_figure
 
     cols = min(3, len(frames))
     rows = math.ceil(len(frames) / cols)
@@ -183,10 +183,7 @@ def figure_confusion_grid(path: str | os.PathLike, inputs: ReportInputs) -> bool
     for ax in list(axes.flat)[:len(frames)]:
         ax.set_visible(True)
     fig.suptitle(f"Fig. 4 - confusion matrices on the test split (data: {inputs.data_source})")
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return True
 
 
