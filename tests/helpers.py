@@ -52,8 +52,9 @@ def project_copy(dest: Path, params_update=None, stages: tuple[str, ...] | None 
         params_update(params)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (dest / "data" / "raw").mkdir(parents=True, exist_ok=True)
-    (dest / "reports" / "cross_eval").mkdir(parents=True, exist_ok=True)  # the report's (tracked) cross_eval input
-    shutil.copy(REPO_ROOT / "reports" / "cross_eval" / "README.md", dest / "reports" / "cross_eval" / "README.md")
+    for tracked_input in ("cross_eval", "examples"):  # the report's (tracked) input folders, without their runs
+        (dest / "reports" / tracked_input).mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / "reports" / tracked_input / "README.md", dest / "reports" / tracked_input / "README.md")
     run(["git", "init", "-q"], dest)
     dvc(dest, "init", "-q")
     run(["git", "add", "-A"], dest)
