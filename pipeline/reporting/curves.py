@@ -37,7 +37,7 @@ def read_curve(run_folder: str | os.PathLike) -> pd.DataFrame | None:
 def convergence(curve: pd.DataFrame, window: int = FLAT_WINDOW) -> dict[str, Any] | None:
     """Epochs, best and last val accuracy, and the val curve's range (pp) over its last ``window`` epochs."""
     val = curve[curve["split"] == "val"].sort_values("epoch")["acc"].to_numpy()
-    if len(val) < 2:
+    if len(val) == 0:
         return None
     tail = val[-window:]
     spread = 100 * float(tail.max() - tail.min())
