@@ -15,7 +15,6 @@ with the checkout's commit, which a commit of the outputs themselves would chang
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -25,6 +24,7 @@ from pipeline.core.naming import EXPORTED_KINDS, run_key
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.export import ExportMeta, export_bundle
+from pipeline.export.onnx_export import file_digest
 from pipeline.inputs.contract import InputContract
 from pipeline.models import count_parameters, load_model
 
@@ -47,12 +47,6 @@ def trained_runs(models_dir: Path) -> dict[str, tuple[Path, dict]]:
     return dict(sorted(found.items(), key=lambda item: order[item[1][1]["kind"]]))
 
 
-def file_md5(path: Path) -> str:
-    """md5 of a file's bytes: the hash DVC records for it in dvc.lock."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "md5").hexdigest()
-
-
 def main(argv=None) -> None:
     parser = stage_parser(__doc__)
     parser.add_argument("--models", required=True, type=Path, help="folder of training runs")
@@ -68,7 +62,7 @@ def main(argv=None) -> None:
         extra = {k: metrics.get(k) for k in _METRIC_KEYS if k in metrics}
         extra.update({"name": name, "model": meta.get("name", extra.get("model")), "params": count_parameters(model),
                       "data_source": meta.get("dataset", metrics.get("dataset", "unknown")),
-                      "checkpoint": str(checkpoint), "checkpoint_md5": file_md5(checkpoint)})
+                      "checkpoint": str(checkpoint), "checkpoint_md5": file_digest(checkpoint, "md5")})
         export_meta = ExportMeta.from_contract(InputContract.from_meta(meta, where=str(checkpoint)), extra)
         index[name] = export_bundle(model, name, args.out, export_meta, atol=params["benchmark"]["onnx_atol"])
         seconds = {key: index[name].pop(key) for key in _TIMING_KEYS if key in index[name]}

@@ -43,12 +43,14 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, meta: ExportMeta) -> 
     return time.perf_counter() - started
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Identity of an exported file (reported by every consumer)."""
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes (sha256: the identity every consumer reports; md5: DVC's in dvc.lock)."""
     import hashlib
 
-    h = hashlib.sha256()
     with open(Path(path), "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, algorithm).hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Identity of an exported file (reported by every consumer)."""
+    return file_digest(path, "sha256")

@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from pipeline.reporting import cells
-from pipeline.reporting.render import collect_inputs
+from pipeline.reporting.render import collect_inputs, pipeline_paths
 from pipeline.reporting.table4_accuracy import row_label, table_iv
 
 WORKTREE = None  # the ``rev`` that means the working tree
@@ -36,15 +36,6 @@ _INPUT_PATHS = ("validation", "teacher", "distill", "baseline", "eval", "benchma
 class Side:
     label: str
     frame: pd.DataFrame  # Table IV's CSV frame, rows of this run's own dataset
-
-
-def pipeline_paths(root: Path) -> dict[str, str]:
-    """dvc.yaml's ``vars.paths`` (every artifact path is written there once)."""
-    pipeline = yaml.safe_load((root / "dvc.yaml").read_text())
-    for entry in pipeline.get("vars", []):
-        if isinstance(entry, dict) and "paths" in entry:
-            return entry["paths"]
-    raise ValueError(f"{root / 'dvc.yaml'}: no vars.paths")
 
 
 def _git(root: Path, *args: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from pipeline.core.atomic import atomic_path, write_text
 from pipeline.reporting import cells, paper
@@ -212,6 +213,15 @@ def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_di
     fig_rel = Path(os.path.relpath(figures_dir / FIG4_NAME, tables_dir)).as_posix() if has_fig else None
     write_text(tables_dir / "README.md", index_markdown(tables, fig_rel, summary_rel))
     return tables
+
+
+def pipeline_paths(root: Path) -> dict[str, str]:
+    """dvc.yaml's ``vars.paths`` (every artifact path is written there once)."""
+    pipeline = yaml.safe_load((root / "dvc.yaml").read_text())
+    for entry in pipeline.get("vars", []):
+        if isinstance(entry, dict) and "paths" in entry:
+            return entry["paths"]
+    raise ValueError(f"{root / 'dvc.yaml'}: no vars.paths")
 
 
 def run_folder_paths(run_dir: str | os.PathLike) -> dict[str, Path]:

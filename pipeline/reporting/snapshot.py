@@ -17,8 +17,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import yaml
-
 from pipeline.core.atomic import write_json
 from pipeline.core.params import load_params
 
@@ -26,13 +24,6 @@ log = logging.getLogger("snapshot")
 # Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
 _TRAINING_FILES = ("metrics.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
 _EVAL_FILES = ("metrics.json", "confusion.csv")
-
-
-def _paths(project: Path) -> dict[str, str]:
-    for entry in yaml.safe_load((project / "dvc.yaml").read_text()).get("vars", []):
-        if isinstance(entry, dict) and "paths" in entry:
-            return entry["paths"]
-    raise ValueError(f"{project / 'dvc.yaml'}: no vars.paths")
 
 
 def _copy(src_root: Path, patterns: tuple[str, ...], dest_root: Path) -> int:
@@ -53,9 +44,9 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
     Only the runs its params ask for, trained on its params' data, are copied (a run folder left over from
     another profile is not)."""
     from pipeline.reporting.model import ReportInputs, run_ids
-    from pipeline.reporting.render import runs_under
+    from pipeline.reporting.render import pipeline_paths, runs_under
 
-    paths = _paths(project)
+    paths = pipeline_paths(project)
     if (dest / "params.yaml").exists():
         raise FileExistsError(f"{dest} already holds a run (params.yaml): pick a new folder or remove it first")
     validation = project / paths["validation"]
