@@ -27,6 +27,16 @@ def _write(path, payload):
     path.write_text(json.dumps(payload))
 
 
+def _report_stage(project) -> subprocess.CompletedProcess:
+    """The emoxnet_report stage as dvc.yaml runs it, in ``project``."""
+    return subprocess.run(
+        [sys.executable, "-m", "stages.emoxnet_report", "--eval", "reports/emoxnet/eval",
+         "--members", "models/emoxnet/members", "--teacher", "models/teacher", "--lite", "models/emoxnet/lite",
+         "--lite-baseline", "models/emoxnet/lite_baseline", "--mini-eval", "reports/eval",
+         "--mini-benchmarks", "reports/benchmark", "--out", "out"],
+        cwd=project, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=300)
+
+
 def test_emoxnet_report_stage_writes_both_tables_and_the_page(tmp_path):
     torch.manual_seed(0)
     meta = InputContract(CLASSES, 16, "grayscale").to_meta()
@@ -52,12 +62,7 @@ def test_emoxnet_report_stage_writes_both_tables_and_the_page(tmp_path):
     params["benchmark"].update(primary_input_size=20, latency_runs=2, warmup_runs=1)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
 
-    command = [sys.executable, "-m", "stages.emoxnet_report", "--eval", "reports/emoxnet/eval",
-         "--members", "models/emoxnet/members", "--teacher", "models/teacher", "--lite", "models/emoxnet/lite",
-         "--lite-baseline", "models/emoxnet/lite_baseline", "--mini-eval", "reports/eval",
-         "--mini-benchmarks", "reports/benchmark", "--out", "out"]
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    proc = _report_stage(tmp_path)
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "out/emoxnet.csv")
     assert list(table["model"]) == ["teacher", "vgg13", "EmoXNet", "EmoXNetLite", "EmoXNetLite baseline"]
@@ -92,12 +97,7 @@ def test_emoxnet_report_without_a_benchmark_of_an_architecture_names_it_and_writ
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     params["benchmark"].update(primary_input_size=20)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    proc = subprocess.run(
-        [sys.executable, "-m", "stages.emoxnet_report", "--eval", "reports/emoxnet/eval",
-         "--members", "models/emoxnet/members", "--teacher", "models/teacher", "--lite", "models/emoxnet/lite",
-         "--lite-baseline", "models/emoxnet/lite_baseline", "--mini-eval", "reports/eval",
-         "--mini-benchmarks", "reports/benchmark", "--out", "out"],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=300)
+    proc = _report_stage(tmp_path)
     assert proc.returncode != 0
     assert "vgg13/model.pt" in proc.stderr and "dvc repro benchmark" in proc.stderr
     assert not (tmp_path / "out").exists()
