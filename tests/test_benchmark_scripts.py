@@ -22,3 +22,38 @@ def test_script_imports_and_prints_its_help(script):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "usage:" in proc.stdout
+
+
+def test_gpu_check_runs_its_parts_on_cpu(tmp_path):
+    """benchmarks/gpu_check.py as the device runs it, on CPU at toy size: the subset it carries, the step
+    timings per variant with the bit check, paper-profile epochs through the trainer, one JSON."""
+    import json
+
+    import numpy as np
+
+    from pipeline.dataset.prepared import PreparedData, load_prepared, save_prepared
+
+    rng = np.random.default_rng(0)
+    n = 120
+    split = np.array([0] * 80 + [1] * 30 + [2] * 10, dtype=np.int8)
+    save_prepared(tmp_path / "dataset.npz", PreparedData(rng.integers(0, 256, (n, 48, 48), dtype=np.uint8),
+                                                         np.arange(n) % 7, split, "fer2013", tuple("abcdefg")))
+    script = [sys.executable, str(REPO_ROOT / "benchmarks" / "gpu_check.py")]
+    made = subprocess.run([*script, "subset", str(tmp_path / "dataset.npz"), str(tmp_path / "subset.npz"),
+                           "--train", "48", "--val", "100"], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    subset = load_prepared(tmp_path / "subset.npz")
+    assert (subset.split == 0).sum() == 48 and (subset.split == 1).sum() == 30 and not (subset.split == 2).any()
+    out = tmp_path / "gpu_check.json"
+    done = subprocess.run([*script, "run", "--data", str(tmp_path / "subset.npz"), "--out", str(out), "--repo",
+                           str(REPO_ROOT), "--models", "student_c", "--variants", "fp32_deterministic", "bf16",
+                           "--steps", "3", "--warmup", "1", "--epoch-model", "student_c", "--budget-s", "8"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert [(row["model"], row["variant"]) for row in report["steps"]] == [("student_c", "fp32_deterministic"),
+                                                                             ("student_c", "bf16")]
+    assert report["paper_settings"]["input_size"] == 64 and report["paper_settings"]["batch_size"] == 16
+    assert report["bitwise_repeatable"] == {"student_c": True}
+    assert report["teacher_epochs"] and report["teacher_epochs"][0]["epoch"] == 1
+    assert report["paper_80_epochs_full_train_s_estimate"] > 0
