@@ -120,11 +120,11 @@ class BudgetSpent(Exception):
 
 
 def teacher_epochs(spec: dict, train: DeviceSplit, val: DeviceSplit, weights: list[float], config: TrainConfig,
-                   deadline: float, out: list[dict]) -> None:
-    """Paper-profile epochs through the project's trainer until ``deadline`` (time.monotonic)."""
+                   deadline: float, max_epochs: int, out: list[dict]) -> None:
+    """Paper-profile epochs through the project's trainer until ``deadline`` (time.monotonic) or ``max_epochs``."""
     def on_epoch(record: dict) -> None:
         out.append({key: record[key] for key in ("epoch", "seconds", "train_acc", "val_acc", "lr")})
-        if time.monotonic() + record["seconds"] * 1.2 > deadline:
+        if len(out) >= max_epochs or time.monotonic() + record["seconds"] * 1.2 > deadline:
             raise BudgetSpent
 
     try:
@@ -143,6 +143,7 @@ def run_check(args: argparse.Namespace) -> dict:
     weights = [balanced_class_weights(data.subset("train")[1], data.class_names)[c] for c in data.class_names]
     config = TrainConfig.from_params({**params["train"], "device": str(device)}, epochs=params["teacher"]["epochs"],
                                      seed=0)
+    max_epochs = min(args.max_epochs or config.epochs, config.epochs)
     train, val = (DeviceSplit.from_arrays(*data.subset(s), config.input_size, device) for s in ("train", "val"))
     report = {"device": device_name(device), "torch": torch.__version__, "cuda": torch.version.cuda,
               "python": platform.python_version(), "data": {"file": str(args.data), "train": len(train),
@@ -170,7 +171,7 @@ def run_check(args: argparse.Namespace) -> dict:
             print(json.dumps(row), flush=True)
             save()
     if args.epoch_model:
-        teacher_epochs(params["models"][args.epoch_model], train, val, weights, config, deadline,
+        teacher_epochs(params["models"][args.epoch_model], train, val, weights, config, deadline, max_epochs,
                        report["teacher_epochs"])
         done = report["teacher_epochs"]
         if done:
@@ -201,6 +202,7 @@ def main() -> None:
     check.add_argument("--models", nargs="+", default=["teacher", "student_a", "student_b", "student_c"])
     check.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     check.add_argument("--epoch-model", default="teacher", help="model of part 2 ('' skips it)")
+    check.add_argument("--max-epochs", type=int, default=0, help="cap on part 2's epochs (0: the budget decides)")
     args = parser.parse_args()
     if args.command == "subset":
         print(json.dumps(make_subset(args.source, args.dest, args.train, args.val)))
