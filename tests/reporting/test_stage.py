@@ -35,3 +35,15 @@ def test_readme_shows_the_real_fer2013_examples_table_iv_as_rendered():
     table = (REPO / "reports/examples/fer2013-cpu/tables/table4_accuracy.md").read_text().split("\n", 2)[2].strip()
     assert table in (REPO / "README.md").read_text(), (
         "README's 'Table IV, real FER2013' differs from reports/examples/fer2013-cpu/tables/table4_accuracy.md")
+
+
+def test_readme_shows_the_converged_runs_table_iv_and_curves_as_rendered():
+    """README's converged real-FER2013 run: its Table IV and training-curves table are the committed folder's."""
+    folder = REPO / "reports/examples/fer2013-converged"
+    readme = (REPO / "README.md").read_text()
+    table = (folder / "tables/table4_accuracy.md").read_text().split("\n", 2)[2].strip()
+    assert table in readme, "README's converged Table IV differs from reports/examples/fer2013-converged/tables"
+    page = (folder / "README.md").read_text()
+    start = page.index("| run ", page.index("## Training curves"))
+    curves = page[start:page.index("\n\n", start)]
+    assert curves in readme, "README's converged training-curves table differs from the folder's README.md"
