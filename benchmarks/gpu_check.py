@@ -171,6 +171,7 @@ def run_check(args: argparse.Namespace) -> dict:
             print(json.dumps(row), flush=True)
             save()
     if args.epoch_model:
+        torch.backends.cudnn.benchmark = False  # the trainer's own setting (deterministic), not the last variant's
         teacher_epochs(params["models"][args.epoch_model], train, val, weights, config, deadline, max_epochs,
                        report["teacher_epochs"])
         done = report["teacher_epochs"]
