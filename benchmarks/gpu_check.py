@@ -140,11 +140,12 @@ def run_check(args: argparse.Namespace) -> dict:
     device = resolve_device(args.device)
     params = paper_params(args.repo)
     data = load_prepared(args.data)
-    weights = [balanced_class_weights(data.subset("train")[1], data.class_names)[c] for c in data.class_names]
+    splits = {name: data.subset(name) for name in ("train", "val")}
+    weights = [balanced_class_weights(splits["train"][1], data.class_names)[c] for c in data.class_names]
     config = TrainConfig.from_params({**params["train"], "device": str(device)}, epochs=params["teacher"]["epochs"],
                                      seed=0)
     max_epochs = min(args.max_epochs or config.epochs, config.epochs)
-    train, val = (DeviceSplit.from_arrays(*data.subset(s), config.input_size, device) for s in ("train", "val"))
+    train, val = (DeviceSplit.from_arrays(*splits[s], config.input_size, device) for s in ("train", "val"))
     report = {"device": device_name(device), "torch": torch.__version__, "cuda": torch.version.cuda,
               "python": platform.python_version(), "data": {"file": str(args.data), "train": len(train),
               "val": len(val), "source": data.source}, "paper_settings": {

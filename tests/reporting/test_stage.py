@@ -23,8 +23,13 @@ def test_report_stage_writes_the_summary_page():
         assert key in stage["params"]
 
 
+def table_body(path) -> str:
+    """A rendered table file without its title line: what README pastes."""
+    return path.read_text().split("\n", 2)[2].strip()
+
+
 def test_readme_shows_the_default_runs_table_iv_as_written():
-    table = (REPO / "reports" / "tables" / "table4_accuracy.md").read_text().split("\n", 2)[2].strip()
+    table = table_body(REPO / "reports" / "tables" / "table4_accuracy.md")
     readme = (REPO / "README.md").read_text()
     assert table in readme, ("README's 'Table IV, default run' differs from reports/tables/table4_accuracy.md: "
                              "paste the file's table and notes (everything below its title) into README")
@@ -32,7 +37,7 @@ def test_readme_shows_the_default_runs_table_iv_as_written():
 
 def test_readme_shows_the_real_fer2013_examples_table_iv_as_rendered():
     """README's real-FER2013 Table IV is the committed example run's, as `stages.report --run-folder` renders it."""
-    table = (REPO / "reports/examples/fer2013-cpu/tables/table4_accuracy.md").read_text().split("\n", 2)[2].strip()
+    table = table_body(REPO / "reports/examples/fer2013-cpu/tables/table4_accuracy.md")
     assert table in (REPO / "README.md").read_text(), (
         "README's 'Table IV, real FER2013' differs from reports/examples/fer2013-cpu/tables/table4_accuracy.md")
 
@@ -41,8 +46,8 @@ def test_readme_shows_the_converged_runs_table_iv_and_curves_as_rendered():
     """README's converged real-FER2013 run: its Table IV and training-curves table are the committed folder's."""
     folder = REPO / "reports/examples/fer2013-converged"
     readme = (REPO / "README.md").read_text()
-    table = (folder / "tables/table4_accuracy.md").read_text().split("\n", 2)[2].strip()
-    assert table in readme, "README's converged Table IV differs from reports/examples/fer2013-converged/tables"
+    assert table_body(folder / "tables/table4_accuracy.md") in readme, (
+        "README's converged Table IV differs from reports/examples/fer2013-converged/tables")
     page = (folder / "README.md").read_text()
     start = page.index("| run ", page.index("## Training curves"))
     curves = page[start:page.index("\n\n", start)]
