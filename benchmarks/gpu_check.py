@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import yaml
 
+from pipeline.benchmark.speed import sync
 from pipeline.core.atomic import write_json
 from pipeline.core.constants import SPLIT_CODE
 from pipeline.core.devices import device_name, resolve_device
@@ -69,10 +70,6 @@ def make_subset(source: Path, dest: Path, n_train: int, n_val: int, seed: int = 
                                      data.class_names))
     return {"train": len(picks[0]), "val": len(picks[1]), "bytes": dest.stat().st_size, "source": data.source}
 
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def train_steps(name: str, spec: dict, variant: str, train: DeviceSplit, weights: list[float], config: TrainConfig,

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import yaml
 
+from pipeline.benchmark.speed import sync
 from pipeline.core.devices import device_name, resolve_device
 from pipeline.inputs.device_data import DeviceSplit
 from pipeline.models import build_model, count_parameters
@@ -27,10 +28,6 @@ from pipeline.training.trainer import train_step
 # The teacher trains at ~10 img/s at 64x64 on 2 CPU cores: keep its default run short there.
 CPU_TEACHER_STEPS = 3
 
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def measure(name: str, spec: dict, device: torch.device, input_size: int, batch: int, steps: int, warmup: int,

@@ -24,7 +24,8 @@ class Speed:
     latency_ms: float  # median batch-1 latency
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
+    """Wait for the device's queued work, so a timer around a call measures the call (no-op on CPU)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -46,7 +47,7 @@ def time_calls(call: Callable[[], Any], runs: int, warmup: int, sync: Callable[[
 @torch.no_grad()
 def time_forward(model: torch.nn.Module, batch: torch.Tensor, runs: int, warmup: int) -> list[float]:
     """Wall-clock seconds of each of ``runs`` forwards, after ``warmup`` untimed ones."""
-    return time_calls(lambda: model(batch), runs, warmup, sync=lambda: _sync(batch.device))
+    return time_calls(lambda: model(batch), runs, warmup, sync=lambda: sync(batch.device))
 
 
 def latency_stats(seconds: list[float]) -> dict[str, float]:
