@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from tests.reporting.fixtures import REPO
@@ -42,13 +43,15 @@ def test_readme_shows_the_real_fer2013_examples_table_iv_as_rendered():
         "README's 'Table IV, real FER2013' differs from reports/examples/fer2013-cpu/tables/table4_accuracy.md")
 
 
-def test_readme_shows_the_converged_runs_table_iv_and_curves_as_rendered():
-    """README's converged real-FER2013 run: its Table IV and training-curves table are the committed folder's."""
-    folder = REPO / "reports/examples/fer2013-converged"
+@pytest.mark.parametrize(("run", "with_table_iv"), [("fer2013-converged", True), ("fer2013-converged-c60", True),
+                                                   ("fer2013-converged-c60-seed1", False)])
+def test_readme_shows_the_converged_runs_table_iv_and_curves_as_rendered(run: str, with_table_iv: bool):
+    """README's converged real-FER2013 runs: their Table IV and training-curves tables are the committed folders'."""
+    folder = REPO / "reports/examples" / run
     readme = (REPO / "README.md").read_text()
-    assert table_body(folder / "tables/table4_accuracy.md") in readme, (
-        "README's converged Table IV differs from reports/examples/fer2013-converged/tables")
+    assert not with_table_iv or table_body(folder / "tables/table4_accuracy.md") in readme, (
+        f"README's Table IV of {run} differs from reports/examples/{run}/tables")
     page = (folder / "README.md").read_text()
     start = page.index("| run ", page.index("## Training curves"))
     curves = page[start:page.index("\n\n", start)]
-    assert curves in readme, "README's converged training-curves table differs from the folder's README.md"
+    assert curves in readme, f"README's training-curves table of {run} differs from the folder's README.md"
