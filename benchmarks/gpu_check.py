@@ -71,7 +71,6 @@ def make_subset(source: Path, dest: Path, n_train: int, n_val: int, seed: int = 
     return {"train": len(picks[0]), "val": len(picks[1]), "bytes": dest.stat().st_size, "source": data.source}
 
 
-
 def train_steps(name: str, spec: dict, variant: str, train: DeviceSplit, weights: list[float], config: TrainConfig,
                 steps: int, warmup: int) -> dict:
     """Time ``steps`` trainer steps (after ``warmup``) of one model in one variant; losses returned for the bit check."""

@@ -29,7 +29,6 @@ from pipeline.training.trainer import train_step
 CPU_TEACHER_STEPS = 3
 
 
-
 def measure(name: str, spec: dict, device: torch.device, input_size: int, batch: int, steps: int, warmup: int,
             bf16: bool, compile_model: bool, verbose: bool = True) -> dict:
     rng = np.random.default_rng(0)
