@@ -62,7 +62,13 @@ SCHEMA = Section(keys={
         "aug_rotate": Float(min=0, max=180, optional=True, default=0.0),
         "aug_scale": Float(min=0, max=0.5, max_exclusive=True, optional=True, default=0.0),
     }),
-    "teacher": Section(keys={"model": Name(), "epochs": Int(min=1), "loss": LOSS}),
+    "teacher": Section(keys={
+        "model": Name(), "epochs": Int(min=1), "loss": LOSS,
+        # Optional: the teacher is the ensemble of these trained emoxnet.members (assembled, not trained;
+        # README "Strong teacher"); absent, it is models[teacher.model] trained by train_teacher.
+        "ensemble": Section(optional=True, keys={"members": ListOf(item=Name(), min_len=2),
+                                                 "rule": Choice(values=("mean", "val_weighted"))}),
+    }),
     "student": Section(keys={"epochs": Int(min=1)}),
     "distill": Section(keys={
         "runs": MapOf(value=Section(keys={"student": Name(), "loss": LOSS})),
@@ -83,7 +89,8 @@ SCHEMA = Section(keys={
     "emoxnet": Section(optional=True, keys={
         "models": MapOf(value=Open(name_key="family", default_name="resemotenet")),
         "teacher_member": Bool(),  # the trained ResEmoteNet teacher joins the ensemble (not retrained)
-        "members": MapOf(value=Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE})),
+        "members": MapOf(value=Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE,
+                                             "seed": Int(min=0, optional=True)})),  # seed: this member's own (else `seeds`)
         "member_loss": LOSS,
         "ensemble": Section(keys={"rule": Choice(values=("mean", "val_weighted"))}),
         "lite": Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE, "loss": LOSS}),
@@ -127,7 +134,23 @@ def _emoxnet_checks(params: dict[str, Any]) -> None:
         raise ParamsError("params.yaml: an ensemble needs at least two members (emoxnet.members + teacher_member)")
 
 
-EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks]
+def _teacher_ensemble_checks(params: dict[str, Any]) -> None:
+    """An ensemble teacher's members are trained EmoXNet members, and it is not itself one of them."""
+    ensemble = params["teacher"].get("ensemble")
+    if ensemble is None:
+        return
+    section = params.get("emoxnet")
+    known = list(section["members"]) if section else []
+    for i, name in enumerate(ensemble["members"]):
+        if name not in known:
+            raise ParamsError(f"params.yaml: teacher.ensemble.members[{i}] names {name!r}, which is not in "
+                              f"emoxnet.members (known: {', '.join(known) or 'none'})")
+    if section and section["teacher_member"]:
+        raise ParamsError("params.yaml: teacher.ensemble is set, so the teacher is itself an ensemble; set "
+                          "emoxnet.teacher_member: false (it would join the EmoXNet ensemble of its own members)")
+
+
+EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks, _teacher_ensemble_checks]
 
 
 def section_spec(name: str) -> Section:

@@ -24,7 +24,7 @@ from pipeline.training.soft_targets import distribution_table
 
 def _train(params: dict[str, Any], kind: str, name: str, model_name: str, input_size: int, epochs: int,
            loss_spec: dict, loss_where: str, data: PreparedData, class_weights: str | Path, out: Path,
-           soft_targets: np.ndarray | None) -> dict[str, Any]:
+           soft_targets: np.ndarray | None, seeds: list[int] | None = None) -> dict[str, Any]:
     section = emoxnet_section(params)
     spec = section["models"][model_name]
     check_input_size(spec, data.num_classes, input_size, where=f"emoxnet.models.{model_name}")
@@ -33,14 +33,15 @@ def _train(params: dict[str, Any], kind: str, name: str, model_name: str, input_
         raise ValueError(f"params.yaml: {loss_where} ({loss.name}) needs soft targets, and none are available here")
     train_params = {**params["train"], "input_size": int(input_size)}
     run = RunSpec(kind=kind, name=name, model_name=model_name, model_spec=spec, out_dir=Path(out))
-    return train_over_seeds(run, data, train_params, epochs, params["seeds"], loss,
+    return train_over_seeds(run, data, train_params, epochs, seeds or params["seeds"], loss,
                             class_weights_for(params, class_weights, data.class_names),
                             soft_targets=soft_targets if loss.needs_soft_targets else None)
 
 
 def train_member(params: dict[str, Any], member: str, data: PreparedData, class_weights: str | Path,
                  out: str | Path) -> dict[str, Any]:
-    """One ensemble member; a soft-target loss (``emoxnet.member_loss``) trains on the data's label distributions."""
+    """One ensemble member (its own ``seed`` when it sets one: several seeds of one model are several members);
+    a soft-target loss (``emoxnet.member_loss``) trains on the data's label distributions."""
     section = emoxnet_section(params)
     if member not in section["members"]:
         raise ValueError(f"params.yaml: unknown EmoXNet member {member!r}; known: {', '.join(section['members'])}")
@@ -53,7 +54,8 @@ def train_member(params: dict[str, Any], member: str, data: PreparedData, class_
                              "none (FER+ with data.ferplus_target: crossentropy has them)")
         table = distribution_table(soft)
     return _train(params, RunKind.EMOXNET_MEMBER, member, entry["model"], entry["input_size"], entry["epochs"],
-                  section["member_loss"], "emoxnet.member_loss", data, class_weights, out, table)
+                  section["member_loss"], "emoxnet.member_loss", data, class_weights, out, table,
+                  seeds=[entry["seed"]] if "seed" in entry else None)
 
 
 def train_lite(params: dict[str, Any], kind: str, data: PreparedData, class_weights: str | Path, out: str | Path,

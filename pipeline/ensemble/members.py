@@ -38,15 +38,16 @@ class MemberOutputs:
 
 
 def member_outputs(name: str, checkpoint: str | os.PathLike, data: PreparedData, device: torch.device,
-                   batch_size: int = 256, train_table: str | os.PathLike | None = None) -> MemberOutputs:
-    """Load one member and compute (or, for the train table, reuse) its logits on every split."""
+                   batch_size: int = 256, train_table: str | os.PathLike | None = None,
+                   splits: tuple[str, ...] = ("val", "test", "train")) -> MemberOutputs:
+    """Load one member and compute (or, for the train table, reuse) its logits on ``splits``."""
     model, meta = load_model(checkpoint, map_location=device)
     contract = InputContract.from_meta(meta, where=str(checkpoint))
     contract.check_data(data.images, data.class_names, where=f"{checkpoint} (retrain it on the current data)")
     size = contract.input_size
     out = MemberOutputs(name, str(checkpoint), str(meta.get("name")), str(model.model_spec["family"]),
                         count_parameters(model), size)
-    for split in tqdm(("val", "test", "train"), desc=f"ensemble member {name}", unit="split", leave=False):
+    for split in tqdm(splits, desc=f"ensemble member {name}", unit="split", leave=False):
         images, labels = data.subset(split)
         if split == "train" and train_table is not None:
             out.logits[split] = torch.from_numpy(load_soft_targets(train_table, len(labels), data.num_classes))

@@ -13,7 +13,8 @@ import yaml
 from tests.fixtures_data import fer_rows, write_fer_csv
 from tests.helpers import dvc, project_copy
 
-STAGES = ("generate", "validate", "prepare", "class_weights", "train_teacher", "soft_targets", "distill")
+STAGES = ("generate", "validate", "prepare", "class_weights", "emoxnet_member", "train_teacher", "soft_targets",
+          "distill")
 
 
 def tiny(params: dict) -> None:
@@ -22,6 +23,7 @@ def tiny(params: dict) -> None:
     params["train"].update(input_size=16, batch_size=32)
     params["teacher"]["epochs"] = params["student"]["epochs"] = 1
     params["distill"]["runs"] = {"E1": params["distill"]["runs"]["E6"]}  # student C, the fastest
+    params["emoxnet"]["members"] = {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16}}  # a teacher dep
 
 
 @pytest.fixture(scope="module")
