@@ -15,6 +15,7 @@ by the benchmark stage.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import statistics
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ _MEAN_STD_KEYS = ("val_acc", "val_loss", "test_acc", "test_loss")
 _MEAN_KEYS = ("epochs_run",)
 # Wall-time scalars of a TrainResult: they differ on every run, so they stay out of metrics.json.
 TIMING_KEYS = ("epoch_seconds", "train_images_per_second")
+# Seeds in parallel: a process started with this set to one of the run's seeds trains only that seed, to a
+# finished checkpoint it keeps, and writes nothing else; the stage's own run (all seeds) then reuses it.
+ONE_SEED_ENV = "PIPELINE_ONE_SEED"
 TIMINGS_ROOT = Path(".cache/timings")
 _CURVES = (("train/loss", "train_loss"), ("train/acc", "train_acc"), ("val/loss", "val_loss"), ("val/acc", "val_acc"),
            ("lr", "lr"))
@@ -163,6 +167,16 @@ def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, 
     def make_model():
         return build_model(spec.model_spec, data.num_classes, where=f"models.{spec.model_name}")
 
+    one_seed = os.environ.get(ONE_SEED_ENV)
+    if one_seed is not None:
+        if not one_seed.isdigit() or int(one_seed) not in seeds:
+            raise ValueError(f"{ONE_SEED_ENV}={one_seed!r} is not one of this run's seeds {list(seeds)}")
+        config = TrainConfig.from_params(train_params, epochs, int(one_seed))
+        fit(make_model, splits.train, splits.val, config, loss, test=splits.test, run=f"{spec.kind}:{spec.name}",
+            checkpoint=checkpoint_path(spec.scratch_key, int(one_seed)), identity=identity)
+        log.info("%s %s: seed %s trained and kept in %s; run the stage without %s to write its outputs", spec.kind,
+                 spec.name, one_seed, checkpoint_path(spec.scratch_key, int(one_seed)), ONE_SEED_ENV)
+        return {}
     curves = CurveLogger(spec.out_dir / "dvclive", CHECKPOINT_ROOT / spec.scratch_key / "dvclive")
     results = []
     for i, seed in enumerate(seeds):

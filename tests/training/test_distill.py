@@ -145,3 +145,34 @@ def test_unknown_train_key_is_an_error_naming_it(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="unknown key 'batch_szie' in section 'train'"):
         train_over_seeds(spec, _prepared(), {"input_size": INPUT_SIZE, "batch_szie": 16}, epochs=1, seeds=[0],
                          loss=KnowledgeDistillation(3.0, 0.2), class_weights=None)
+
+
+def test_seeds_trained_in_parallel_processes_give_the_same_outputs(tmp_path, monkeypatch):
+    """PIPELINE_ONE_SEED: each seed trained on its own (as a second process would), then the stage's run with
+    every seed reuses them and writes what one process training both seeds writes."""
+    data = _prepared()
+    train_params = {"input_size": INPUT_SIZE, "batch_size": 16, "lr": 0.02, "device": "cpu", "eval_batch_size": 64}
+    table = np.zeros((40, 2, 7), np.float32)
+
+    def run(folder: str) -> dict:
+        spec = RunSpec(kind="distill", name="E9", model_name="tiny", model_spec=TINY_SPEC,
+                       out_dir=tmp_path / folder / "models" / "distill" / "E9")
+        return train_over_seeds(spec, data, train_params, epochs=2, seeds=[0, 1], loss=KnowledgeDistillation(3.0, 0.2),
+                                class_weights=None, soft_targets=table)
+
+    monkeypatch.chdir(tmp_path)
+    together = run("together")
+    for seed in ("1", "0"):
+        monkeypatch.setenv("PIPELINE_ONE_SEED", seed)
+        assert run("parallel") == {}
+        assert (tmp_path / ".cache" / "checkpoints" / "distill_E9" / f"seed{seed}.pt").exists()
+    assert not (tmp_path / "parallel" / "models").exists()  # a one-seed process writes no outputs
+    monkeypatch.setenv("PIPELINE_ONE_SEED", "7")
+    with pytest.raises(ValueError, match="PIPELINE_ONE_SEED='7' is not one of this run's seeds"):
+        run("parallel")
+    monkeypatch.delenv("PIPELINE_ONE_SEED")
+    assert run("parallel") == together
+    for rel in ("metrics.json", "dvclive/plots/metrics/val/acc.tsv", "dvclive/plots/metrics/seed1/val/acc.tsv"):
+        assert (tmp_path / "parallel/models/distill/E9" / rel).read_bytes() == \
+            (tmp_path / "together/models/distill/E9" / rel).read_bytes()
+    assert not any((tmp_path / ".cache" / "checkpoints").glob("**/*.pt"))
