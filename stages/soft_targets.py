@@ -13,8 +13,7 @@ from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.inputs.device_data import DeviceSplit
 from pipeline.dataset.prepared import load_prepared
-from pipeline.models import load_model
-from pipeline.training.soft_targets import compute_soft_targets, save_soft_targets
+from pipeline.training.soft_targets import compute_soft_targets, load_teacher, save_soft_targets
 
 log = logging.getLogger("soft_targets")
 
@@ -27,11 +26,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     train_params = load_params()["train"]
     device = resolve_device(train_params["device"])
-    teacher, meta = load_model(args.teacher, map_location=device)
     input_size = train_params["input_size"]
-    if meta.get("input_size") not in (None, input_size):
-        raise ValueError(f"{args.teacher} was trained at input size {meta['input_size']}, params.yaml train.input_size "
-                         f"is {input_size}: retrain the teacher (dvc repro train_teacher)")
+    teacher, _ = load_teacher(args.teacher, input_size, device)
     images, labels = load_prepared(args.data).subset("train")
     train = DeviceSplit.from_arrays(images, labels, input_size, device)
     table = compute_soft_targets(teacher, train, batch_size=train_params["eval_batch_size"])

@@ -41,6 +41,7 @@ class Loss(nn.Module):
 
     name: ClassVar[str] = ""
     needs_soft_targets: ClassVar[bool] = False
+    needs_teacher: ClassVar[bool] = False  # runs the teacher model on each batch's model input (``inputs=``)
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,8 +52,9 @@ class Loss(nn.Module):
         return {}
 
     def bind(self, *, class_weights: Sequence[float] | None = None, soft_targets: np.ndarray | None = None,
-             device: torch.device | str = "cpu") -> "Loss":
-        """Attach the train split's class weights (None = unweighted) and, if needed, the soft-target table."""
+             device: torch.device | str = "cpu", teacher: nn.Module | None = None) -> "Loss":
+        """Attach the train split's class weights (None = unweighted) and, if needed, the soft-target table
+        or the teacher model itself."""
         self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32,
                                                                                   device=device)
         self._bound = {"class_weights": None if class_weights is None else [float(w) for w in class_weights]}
@@ -63,6 +65,11 @@ class Loss(nn.Module):
                 raise ValueError(f"teacher logits must be (N, 2, classes), got {tuple(soft_targets.shape)}")
             self._bound["soft_targets"] = array_digest(soft_targets)
             self.teacher_logits = torch.as_tensor(soft_targets, dtype=torch.float32, device=device)
+        if self.needs_teacher:
+            if teacher is None:
+                raise ValueError(f"loss {self.name!r} runs the teacher on every batch and needs its model")
+            self._bound["teacher"] = array_digest(*teacher.state_dict().values())
+            self.teacher = teacher.to(device).eval().requires_grad_(False)
         return self
 
     def identity(self) -> dict[str, Any]:
@@ -127,6 +134,29 @@ class KnowledgeDistillation(Loss):
     def forward(self, logits, labels, idx, flip) -> dict[str, torch.Tensor]:
         column = flip.long() if flip is not None else torch.zeros_like(idx)
         teacher = self.teacher_logits[idx, column]
+        kl = distillation_kl(logits, teacher, self.temperature)
+        ce = self.cross_entropy(logits, labels)
+        return {"loss": self.ce_weight * ce + self.alpha * self.temperature ** 2 * kl, "ce": ce, "kl": kl}
+
+
+@register_loss("kd_online")
+class OnlineKnowledgeDistillation(KnowledgeDistillation):
+    """The kd loss with the teacher run on the very view the student sees (flip and random affine included).
+
+    ``kd`` reads a table computed once on each unaugmented image and its mirror: exact under the paper's
+    flip-only augmentation, but with shift/rotation/zoom the student is taught the teacher's answer for a
+    view it did not see. This loss runs the teacher (eval mode, no gradient) on each batch's model input
+    instead, at the cost of one teacher forward pass per step (README, "Strong teacher").
+    """
+
+    needs_soft_targets = False
+    needs_teacher = True
+
+    def forward(self, logits, labels, idx, flip, inputs=None) -> dict[str, torch.Tensor]:
+        if inputs is None:
+            raise ValueError("kd_online needs the batch's model input (the trainer passes it as inputs=)")
+        with torch.no_grad():
+            teacher = self.teacher(inputs).float()
         kl = distillation_kl(logits, teacher, self.temperature)
         ce = self.cross_entropy(logits, labels)
         return {"loss": self.ce_weight * ce + self.alpha * self.temperature ** 2 * kl, "ce": ce, "kl": kl}

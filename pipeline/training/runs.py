@@ -154,14 +154,14 @@ def write_timings(spec: RunSpec, results: Sequence[TrainResult], root: Path = TI
 
 def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, Any], epochs: int,
                      seeds: Sequence[int], loss: Loss, class_weights: Sequence[float] | None,
-                     soft_targets=None) -> dict[str, Any]:
+                     soft_targets=None, teacher: torch.nn.Module | None = None) -> dict[str, Any]:
     """Train ``spec``'s model once per seed with ``loss``; write model.pt, metrics.json, dvclive/; return the metrics."""
     if not seeds:
         raise ValueError("params.yaml: `seeds` is empty; list at least one seed")
     base = TrainConfig.from_params(train_params, epochs, seeds[0])
     device = resolve_device(base.device)
     splits = load_splits(data, base.input_size, device)
-    loss.bind(class_weights=class_weights, soft_targets=soft_targets, device=device)
+    loss.bind(class_weights=class_weights, soft_targets=soft_targets, device=device, teacher=teacher)
     identity = {"data": splits.digest, "model": spec.model_spec, "loss": loss.identity()}
 
     def make_model():

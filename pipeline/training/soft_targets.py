@@ -13,6 +13,7 @@ import torch
 
 from pipeline.core.atomic import atomic_path
 from pipeline.inputs.device_data import DeviceSplit, predict_logits
+from pipeline.models import load_model
 
 
 def compute_soft_targets(teacher: torch.nn.Module, train: DeviceSplit, batch_size: int = 256) -> np.ndarray:
@@ -51,3 +52,12 @@ def distribution_table(soft_labels: np.ndarray, floor: float = 1e-8) -> np.ndarr
     """
     logp = np.log(np.clip(np.asarray(soft_labels, np.float64), floor, None)).astype(np.float32)
     return np.ascontiguousarray(np.stack([logp, logp], axis=1))
+
+
+def load_teacher(path: str | os.PathLike, input_size: int, device: torch.device | str = "cpu"):
+    """(model, meta) of the teacher, refused when it was trained at another input size than the students'."""
+    teacher, meta = load_model(path, map_location=device)
+    if meta.get("input_size") not in (None, input_size):
+        raise ValueError(f"{path} was trained at input size {meta['input_size']}, params.yaml train.input_size "
+                         f"is {input_size}: retrain the teacher (dvc repro train_teacher)")
+    return teacher, meta

@@ -126,7 +126,8 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Loss
     labels = split.labels[idx]
     with autocast_context(split.images.device, bf16):
         logits = model(inputs)
-        terms = loss_fn(logits, labels, idx, flip)
+        terms = loss_fn(logits, labels, idx, flip, inputs=inputs) if loss_fn.needs_teacher else \
+            loss_fn(logits, labels, idx, flip)
     optimizer.zero_grad(set_to_none=True)
     terms["loss"].backward()
     optimizer.step()

@@ -1,5 +1,6 @@
 """The teacher as an ensemble of trained models (params teacher.ensemble), through a real `dvc repro`: members
-trained, the ensemble assembled as the teacher, its soft targets, one distillation run and its baseline."""
+trained, the ensemble assembled as the teacher, its soft targets, a distillation run from them (kd), one that
+runs the ensemble on each augmented batch instead (kd_online), and their baseline."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def ensemble_teacher(params: dict) -> None:
     params["synthetic"].update(train=140, val=70, test=70)
     params["train"].update(input_size=16, batch_size=32)
     params["student"]["epochs"] = 1
-    params["distill"]["runs"] = {"E6": params["distill"]["runs"]["E6"]}  # student C, the fastest
+    e6 = params["distill"]["runs"]["E6"]  # student C, the fastest; E7 the same with the teacher run online
+    params["distill"]["runs"] = {"E6": e6, "E7": {**e6, "loss": {**e6["loss"], "name": "kd_online"}}}
     params["baseline"]["students"] = ["student_c"]
     params["teacher"]["ensemble"] = {"members": list(MEMBERS), "rule": "mean"}
     section = params["emoxnet"]
@@ -71,10 +73,11 @@ def test_the_teacher_is_the_members_ensemble_and_its_soft_targets_are_their_mean
 
 
 def test_distillation_and_baseline_run_unchanged_on_top(repo):
-    for run in ("distill/E6", "baseline/student_c"):
+    for run in ("distill/E6", "distill/E7", "baseline/student_c"):
         metrics = json.loads((repo / "models" / run / "metrics.json").read_text())
         assert 0 <= metrics["test_acc"] <= 1
     assert json.loads((repo / "models/distill/E6/metrics.json").read_text())["loss"]["name"] == "kd"
+    assert json.loads((repo / "models/distill/E7/metrics.json").read_text())["loss"]["name"] == "kd_online"
     status = dvc(repo, "status").stdout
     assert "changed" not in status and "modified" not in status, status
 

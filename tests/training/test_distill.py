@@ -176,3 +176,41 @@ def test_seeds_trained_in_parallel_processes_give_the_same_outputs(tmp_path, mon
         assert (tmp_path / "parallel/models/distill/E9" / rel).read_bytes() == \
             (tmp_path / "together/models/distill/E9" / rel).read_bytes()
     assert not any((tmp_path / ".cache" / "checkpoints").glob("**/*.pt"))
+
+
+def test_kd_online_runs_the_teacher_on_the_seen_view_and_matches_kd_without_augmentation(teacher, train_split):
+    """kd_online = kd with the teacher run on each batch's model input: with flip only, the same targets as the table."""
+    from pipeline.training.losses import build_loss
+
+    table = compute_soft_targets(teacher, train_split, batch_size=16)
+    kd = build_loss({"name": "kd", "T": 3, "alpha": 0.2}).bind(soft_targets=table)
+    online = build_loss({"name": "kd_online", "T": 3, "alpha": 0.2}).bind(teacher=teacher)
+    assert online.needs_teacher and not online.needs_soft_targets
+    assert "teacher" in online.identity()  # a changed teacher never resumes a stale run
+    idx = torch.tensor([3, 7, 11, 2])
+    flip = torch.tensor([False, True, True, False])
+    images = train_split.images[idx].clone()
+    images[flip] = images[flip].flip(-1)
+    inputs = to_model_input(images)
+    logits = torch.randn(4, 7)
+    calls = teacher.calls
+    expected, got = kd(logits, train_split.labels[idx], idx, flip), online(logits, train_split.labels[idx], idx, flip,
+                                                                             inputs=inputs)
+    assert teacher.calls == calls + 1
+    for term in ("loss", "ce", "kl"):
+        assert got[term].item() == pytest.approx(expected[term].item(), rel=1e-4, abs=1e-6)
+    with pytest.raises(ValueError, match="needs its model"):
+        build_loss({"name": "kd_online"}).bind()
+
+
+def test_kd_online_trains_through_the_trainer_with_augmentation(teacher, train_split):
+    from pipeline.training.losses import build_loss
+
+    val = random_split(16, 1)
+    loss = build_loss({"name": "kd_online", "T": 3, "alpha": 0.5}).bind(teacher=teacher)
+    config = TrainConfig(epochs=1, batch_size=16, lr=0.02, input_size=INPUT_SIZE, eval_batch_size=64, device="cpu",
+                         seed=0, aug_shift=0.1, aug_rotate=10.0)
+    calls = teacher.calls
+    result = fit(tiny_model, train_split, val, config, loss)
+    assert teacher.calls - calls == 3  # one teacher pass per step (40 images, batch 16)
+    assert {"train_ce", "train_kl"} <= set(result.history[0])
