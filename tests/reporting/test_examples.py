@@ -21,7 +21,7 @@ def test_each_run_folder_is_listed_with_the_claims_it_measured(tmp_path):
     assert lines[0] == "## Committed real-data runs"
     assert "[fer2013-cpu](examples/fer2013-cpu/README.md)" in text
     assert "FER2013 E6 (student C): ours 31.79, paper 58.58" in text  # the folder's own evaluation
-    assert "Teacher helps: E1 vs student_a alone: ours +2.95 pp" in text
+    assert "Strong teacher helps: E1 vs student_a alone: ours +2.95 pp" in text  # teacher above each baseline
     assert "RAF-DB" not in text and "Parameters," not in text  # not measured there / the same everywhere
 
 

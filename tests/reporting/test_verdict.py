@@ -69,3 +69,18 @@ def test_teacher_gain_over_the_same_student_alone():
     assert found["Teacher helps: E6 vs student_c alone"].verdict == NOT_REPRODUCED  # +0.50 within ±1.50
     generated = _by_claim(make_inputs("synthetic", {"E1": 70.0, "baseline_student_a": 66.0}))
     assert generated["Teacher helps: E1 vs student_a alone"].verdict == NOT_COMPARABLE
+
+
+def test_a_strong_teacher_is_named_and_seed_spreads_are_shown():
+    """Issue 26: a teacher above every baseline marks the rows; with two seeds the means and spreads are shown,
+    and the gain must clear twice the wider spread."""
+    inputs = make_inputs("fer2013", {"teacher": 68.0, "E6": 63.0, "baseline_student_c": 61.0, "E4": 66.5,
+                                     "baseline_student_b": 66.0}, stds={"E6": 0.2, "baseline_student_c": 1.1},
+                         seeds=2)
+    found = _by_claim(inputs)
+    e6 = found["Strong teacher helps: E6 vs student_c alone"]
+    assert e6.verdict == NOT_REPRODUCED and "±2.20" in e6.why  # +2.00 within 2 x 1.10
+    assert e6.ours == "+2.00 pp (sd 0.20/1.10)"
+    assert found["Strong teacher helps: E4 vs student_b alone"].verdict == NOT_REPRODUCED
+    weak = _by_claim(make_inputs("fer2013", {"teacher": 60.0, "E6": 63.0, "baseline_student_c": 61.0}))
+    assert "Teacher helps: E6 vs student_c alone" in weak
