@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.core.params import ParamsError, check_params
-from tests.helpers import dvc, project_copy
+from tests.helpers import dvc, project_copy, subprocess_env
 
 STAGES = ("generate", "validate", "prepare", "class_weights", "emoxnet_member", "train_teacher", "soft_targets",
           "distill", "train_student", "evaluate_teacher", "evaluate_distill", "evaluate_baseline")
@@ -90,6 +90,25 @@ def test_val_weighted_rule_reassembles_the_teacher_with_fitted_weights(repo):
     rows = json.loads((repo / "models/teacher/metrics.json").read_text())["ensemble"]["members"]
     weights = [r["weight"] for r in rows]
     assert sum(weights) == pytest.approx(1) and weights != [0.5, 0.5]
+
+
+def test_readme_seeds_in_parallel_commands_as_written(repo, repo_root):
+    """README "Seeds in parallel": each seed in its own process, then the stage reuses both (runs after the
+    val_weighted test: the teacher is then that one)."""
+    import re
+    import subprocess
+
+    readme = (repo_root / "README.md").read_text()
+    block = re.search(r"\*\*Seeds in parallel\.\*\*.*?```bash\n(.*?)```", readme, re.S).group(1)
+    text = (repo / "params.yaml").read_text()
+    (repo / "params.yaml").write_text(text.replace("seeds:\n- 0\n", "seeds:\n- 0\n- 1\n", 1))
+    dvc(repo, "repro", "soft_targets")
+    done = subprocess.run(["bash", "-c", block.replace("uv run ", "")], cwd=repo, capture_output=True, text=True,
+                          env=subprocess_env(), timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = done.stdout + done.stderr
+    assert log.count("already finished, reusing checkpoint") == 2, log[-3000:]
+    assert json.loads((repo / "models/distill/E6/metrics.json").read_text())["seeds"] == [0, 1]
 
 
 @pytest.mark.parametrize("edit, message", [
