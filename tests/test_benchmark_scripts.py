@@ -57,3 +57,16 @@ def test_gpu_check_runs_its_parts_on_cpu(tmp_path):
     assert report["bitwise_repeatable"] == {"student_c": True}
     assert [epoch["epoch"] for epoch in report["teacher_epochs"]] == [1, 2] and not report["skipped"]
     assert report["paper_80_epochs_full_train_s_estimate"] > 0
+
+
+def test_distill_overhead_times_kd_online_with_a_saved_teacher(tmp_path):
+    """benchmarks/distill_overhead.py --teacher: plain, kd and kd_online epochs through the trainer, three ratios."""
+    from pipeline.models import build_model, save_model
+
+    save_model(tmp_path / "teacher.pt", build_model({"family": "resemotenet", "width": 0.0625, "se_reduction": 1}, 7))
+    proc = subprocess.run([sys.executable, "benchmarks/distill_overhead.py", "--student", "student_c", "--images", "64",
+                           "--input-size", "16", "--batch", "32", "--epochs", "1", "--repeats", "1", "--augment",
+                           "--teacher", str(tmp_path / "teacher.pt"), "--threads", "1"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "median epoch: plain" in proc.stdout and "kd_online" in proc.stdout and "to kd" in proc.stdout
