@@ -40,6 +40,16 @@ def write_fer_csv(path: Path, rows: list[tuple[str, str, str]], header: str = "e
     return path
 
 
+def write_fer_csv_reordered(path: Path, rows: list[tuple[str, str, str]],
+                            columns: tuple[str, ...] = ("Usage", "pixels", "emotion"),
+                            label=lambda e: f"{e}.0") -> Path:
+    """The same rows (emotion, pixels, Usage) with the columns in another order and each label as ``label(e)``."""
+    text = ",".join(columns) + "\n" + "".join(
+        ",".join({"emotion": label(e), "pixels": p, "Usage": u}[c] for c in columns) + "\n" for e, p, u in rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
 def write_rafdb(root: Path, entries: list[tuple[str, int]], size: int = 100) -> Path:
     """A RAF-DB basic tree: EmoLabel/list_patition_label.txt and Image/aligned/<stem>_aligned.jpg (real JPEGs)."""
     from PIL import Image

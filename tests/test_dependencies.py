@@ -128,8 +128,8 @@ def test_stage_deps_list_no_code_it_does_not_import(stage, module, deps):
 
 def test_an_unused_code_dep_is_caught():
     entry = REPO_ROOT / "stages" / "generate.py"
-    assert unused_code_deps(entry, ["pipeline/__init__.py", "pipeline/sources", "pipeline/training",
-                                    "data/raw"]) == ["pipeline/training"]
+    assert unused_code_deps(entry, ["pipeline/__init__.py", "pipeline/sources", "pipeline/evaluation",
+                                    "data/raw"]) == ["pipeline/evaluation"]
 
 
 def test_the_walker_follows_function_level_and_registry_imports():

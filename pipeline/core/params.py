@@ -5,14 +5,19 @@ a negative ``alpha`` or ``epochs: 0`` stops ``dvc repro`` at once with a message
 key, its section and the allowed keys, instead of being ignored or failing deep inside PyTorch.
 
 A schema is a plain mapping of key -> :class:`Spec`; a new section or key is one entry in
-:data:`SCHEMA`. Model specs (``models.<name>``) are checked by the model registry of their family
-(``pipeline.models.check_spec``), loss specs by the loss registry; here only their shape is.
+:data:`SCHEMA`. Model specs (``models.<name>``, ``emoxnet.models.<name>``) and loss specs (every
+``Open(registry=...)`` key) are checked here too, through their own registries
+(``pipeline.models.normalise_spec``, ``pipeline.training.losses.build_loss``): the first stage of
+``dvc repro`` (and the Prefect coordinator's plan) refuses ``distill.runs.E1.loss.alpha: -1`` before
+the teacher trains. Those registries are imported inside :func:`_registry_checks` only (they need
+torch; pipeline/core imports no higher layer at module level), so every stage's dvc.yaml deps list
+``pipeline/models`` and ``pipeline/training`` (tests/test_dependencies.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -25,7 +30,8 @@ PARAMS_FILE = Path("params.yaml")
 POSITIVE = Float(min=0, min_exclusive=True)
 NON_NEGATIVE = Float(min=0)
 INPUT_SIZE = Int(min=8, max=1024)  # the architectures' own minimum is checked by the model registry
-LOSS = Open(name_key="name")
+LOSS = Open(name_key="name", registry="loss")  # checked by pipeline.training.losses.build_loss
+MODEL = Open(name_key="family", default_name="resemotenet", registry="model")  # by pipeline.models.normalise_spec
 
 # The bound on one stage's run on a worker, seconds: `default`, a stage or foreach group, or one item.
 ORCHESTRATION = Section(optional=True, keys={"timeout_s": TableOf(value=POSITIVE, optional=True)})
@@ -40,7 +46,7 @@ SCHEMA = Section(keys={
         "ferplus_target": Choice(values=("majority", "crossentropy"), optional=True, default="majority"),  # FER+ train targets
     }),
     "synthetic": Section(keys={"seed": Int(min=0), "train": Int(min=2), "val": Int(min=1), "test": Int(min=1)}),
-    "models": MapOf(value=Open(name_key="family", default_name="resemotenet")),
+    "models": MapOf(value=MODEL),
     "seeds": ListOf(item=Int(min=0), min_len=1),
     "train": Section(keys={
         "input_size": INPUT_SIZE,
@@ -87,7 +93,7 @@ SCHEMA = Section(keys={
     }),
     # EmoXNet / EmoXNetLite (arXiv:2106.16126), a second family in the same pipeline (README, "EmoXNet").
     "emoxnet": Section(optional=True, keys={
-        "models": MapOf(value=Open(name_key="family", default_name="resemotenet")),
+        "models": MapOf(value=MODEL),
         "teacher_member": Bool(),  # the trained ResEmoteNet teacher joins the ensemble (not retrained)
         "members": MapOf(value=Section(keys={"model": Name(), "epochs": Int(min=1), "input_size": INPUT_SIZE,
                                              "seed": Int(min=0, optional=True)})),  # seed: this member's own (else `seeds`)
@@ -150,7 +156,46 @@ def _teacher_ensemble_checks(params: dict[str, Any]) -> None:
                           "emoxnet.teacher_member: false (it would join the EmoXNet ensemble of its own members)")
 
 
-EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks, _teacher_ensemble_checks]
+def registry_specs(spec: Spec, value: Any, key: str = "") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(registry, dotted key, spec) of every ``Open(registry=...)`` value in a checked params tree."""
+    if isinstance(spec, Open):
+        if spec.registry is not None:
+            yield spec.registry, key, value
+    elif isinstance(spec, Section):
+        for k, sub in spec.keys.items():
+            if k in value:
+                yield from registry_specs(sub, value[k], f"{key}.{k}" if key else k)
+    elif isinstance(spec, MapOf):
+        for k, v in value.items():
+            yield from registry_specs(spec.value, v, f"{key}.{k}")
+    elif isinstance(spec, ListOf):
+        for i, v in enumerate(value):
+            yield from registry_specs(spec.item, v, f"{key}[{i}]")
+
+
+def _registry_checks(params: dict[str, Any]) -> None:
+    """Every loss spec through the loss registry (name, keys, ranges: ``alpha >= 0``...), every model spec
+    through the model registry (family, keys); the architectures' size limits need the data's class count
+    and are checked by the training stages (``check_input_size``)."""
+    from pipeline.models import normalise_spec  # here, not at the top: a higher layer, and it imports torch
+    from pipeline.training.losses import build_loss
+
+    for registry, key, value in registry_specs(SCHEMA, params):
+        try:
+            if registry == "loss":
+                build_loss(value, where=key)
+            elif registry == "model":
+                normalise_spec(value, where=f"params.yaml: {key}")
+            else:
+                raise ParamsError(f"params.yaml: {key}: no registry {registry!r} to check it")
+        except ParamsError:
+            raise
+        except ValueError as exc:
+            raise ParamsError(str(exc)) from None
+
+
+EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks, _teacher_ensemble_checks,
+                                                        _registry_checks]
 
 
 def section_spec(name: str) -> Section:

@@ -219,10 +219,13 @@ class MapOf(Spec):
 
 @dataclass
 class Open(Spec):
-    """A mapping checked by another registry (model and loss specs): here only that it has a ``name_key``."""
+    """A mapping checked by another registry (model and loss specs): here only that it has a ``name_key``;
+    ``registry`` (``"loss"``, ``"model"``) names the registry that :func:`pipeline.core.params.check_params`
+    runs it through."""
 
     name_key: str = "name"
     default_name: str | None = None
+    registry: str | None = None
     optional: bool = False
     default: Any = None  # an optional key's value when params.yaml leaves it out
 

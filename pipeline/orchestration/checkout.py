@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
-from pipeline.core.params import ParamsError, check_orchestration
+from pipeline.core.params import ParamsError, check_orchestration, load_params
 from pipeline.orchestration.dvc_graph import StageNode
 from pipeline.orchestration.lock_merge import LOCK_FILE, merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, read_files
@@ -62,6 +62,16 @@ def default_remote_url(repo_dir: Path) -> str:
     if "://" not in url and not Path(url).is_absolute():
         url = str((repo_dir / ".dvc" / url).resolve())
     return url
+
+
+def check_pipeline_params(root: Path) -> bool:
+    """This pipeline's params.yaml checked whole, as its first stage checks it (a bad loss ``alpha`` is
+    refused by name before anything is dispatched); returns whether it was. Another DVC project (no
+    pipeline/core/params.py in its checkout) keeps its own params, checked by its own stages."""
+    if not (root / "pipeline" / "core" / "params.py").is_file():
+        return False
+    load_params(root / "params.yaml")
+    return True
 
 
 def stage_bounds(root: Path, stages: list[str], default_s: float,

@@ -24,6 +24,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline.orchestration import dispatch
 from pipeline.orchestration.checkout import (
     DEFAULT_STAGE_BOUND_S,
+    check_pipeline_params,
     default_remote_url,
     git,
     merge_results,
@@ -160,9 +161,11 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
              queue_timeout_s: float, log) -> tuple[dict[str, StageNode], list[str], dict[str, Any]]:
     """What to run and how: (graph, selected items, plan). The plan holds plain values only (tasks get it).
 
-    Refuses, before anything is dispatched, a bad params.yaml `orchestration` section and uncommitted
-    stage code (unless `allow_dirty`); items already up to date in this checkout are marked as such.
+    Refuses, before anything is dispatched, a bad params.yaml (this pipeline's checked whole, as its first
+    stage checks it; any project's `orchestration` section) and uncommitted stage code (unless
+    `allow_dirty`); items already up to date in this checkout are marked as such.
     """
+    check_pipeline_params(root)
     graph = load_stage_graph(root)
     selected = select_stages(graph, targets)
     bounds = stage_bounds(root, selected, stage_timeout_s, known=graph)  # a bad orchestration section stops here

@@ -2,6 +2,8 @@
 
 Training -> train, PublicTest -> val, PrivateTest -> test; 48x48 grayscale; labels 0..6 in the
 order below, which the FER2013-derived sources (synthetic, RAF-DB's mapping) share.
+What is unambiguous is taken: the columns are found by name, in any order, and a label written as
+an integral number (``3.0``) is that integer; ``3.5`` (or ``x``) is refused naming the file and line.
 """
 
 from __future__ import annotations
@@ -37,10 +39,21 @@ def csv_path(raw_dir: str | os.PathLike) -> Path:
     return present[0]
 
 
+def canonical_labels(emotion: pd.Series) -> pd.Series:
+    """The emotion column as label strings, an integral number however written (``3.0``, `` 3 ``, ``03``) as
+    its integer (``3``); anything else (``3.5``, ``x``, blank) as written, stripped, for the checks to refuse
+    by line; a missing value stays missing."""
+    text = emotion.astype(object).where(emotion.notna(), "").astype(str).str.strip()
+    number = pd.to_numeric(text, errors="coerce")
+    integral = number.notna() & (number.abs() < 2 ** 31) & (number == np.floor(number))
+    text[integral] = number[integral].astype(np.int64).astype(str)
+    return text.where(emotion.notna())
+
+
 def labels_and_splits(table: pd.DataFrame, path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Check and convert the emotion and Usage columns of a FER2013 table."""
     require_columns(table, COLUMNS, path)
-    emotion = table["emotion"].fillna("").str.strip()
+    emotion = canonical_labels(table["emotion"]).fillna("")
     valid = emotion.isin([str(i) for i in range(len(CLASS_NAMES))])
     if not valid.all():
         raise bad_lines_error(path, f"emotion is not an integer 0..{len(CLASS_NAMES) - 1}", table.index[~valid],
@@ -65,7 +78,8 @@ def read_table(path: str | os.PathLike, source: str = "fer2013", table: pd.DataF
 
 
 def check_table(table: pd.DataFrame, path: str | os.PathLike) -> list[dict]:
-    """FER2013-schema checks: columns, labels, Usage and splits, pixel count and range, classes in train."""
+    """FER2013-schema checks: columns (by name, any order), labels (``3.0`` is 3), Usage and splits, pixel count
+    and range, classes in train."""
     E = gx_module().expectations
     results = run_expectations(table, schema_expectations(COLUMNS), path, "fer_schema")
     raise_if_failed(results)
@@ -75,15 +89,16 @@ def check_table(table: pd.DataFrame, path: str | os.PathLike) -> list[dict]:
     bad_token = np.where(scan.non_numeric, "non-numeric token", None).astype(object)
     for i in np.flatnonzero(scan.non_numeric)[:20]:  # quote the offending token of the first few lines
         bad_token[i] = pixel_problem(table["pixels"].iloc[i], n_pixels)
+    emotion = canonical_labels(table["emotion"])
     derived = pd.DataFrame({
-        "emotion": table["emotion"],
+        "emotion": emotion,
         "Usage": table["Usage"],
         "pixels_missing": table["pixels"].isna(),
         "n_pixels": scan.n_tokens,
         "pixels_non_numeric": bad_token,
         "pixel_min": np.where(known, scan.min_value, np.nan),
         "pixel_max": np.where(known, scan.max_value, np.nan),
-        "train_emotion": table["emotion"].where(table["Usage"] == "Training"),
+        "train_emotion": emotion.where(table["Usage"] == "Training"),
     }, index=table.index)
     labels = [str(i) for i in range(len(CLASS_NAMES))]
     usages = list(USAGE_TO_SPLIT)

@@ -59,6 +59,47 @@ def test_each_bad_value_is_named(edit, message):
         check_params(edited(edit))
 
 
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p["teacher"]["loss"].update(label_smoothing=1.5), r"teacher.loss.label_smoothing must be in \[0, 1\)"),
+    (lambda p: p["distill"]["runs"]["E3"]["loss"].update(T=0), r"distill.runs.E3.loss.T must be > 0, got 0"),
+    (lambda p: p["distill"]["runs"]["E1"]["loss"].update(name="kld"),
+     r"distill.runs.E1.loss.name 'kld' is not a known loss"),
+    (lambda p: p["baseline"]["loss"].update(alpha=0.5), r"unknown key 'alpha' in baseline.loss \(loss ce\)"),
+    (lambda p: p["emoxnet"]["member_loss"].update(label_smoothing="a"),
+     r"emoxnet.member_loss.label_smoothing must be a number"),
+    (lambda p: p["emoxnet"]["lite"]["loss"].update(alpha=2), r"emoxnet.lite.loss.alpha must be in \[0, 1\], got 2"),
+    (lambda p: p["emoxnet"]["lite_baseline_loss"].update(name="kd", alpha=-1),
+     r"emoxnet.lite_baseline_loss.alpha must be >= 0, got -1"),
+    (lambda p: p["models"]["student_b"].update(family="resnet"), r"models.student_b: unknown family 'resnet'; known: "),
+    (lambda p: p["models"]["teacher"].update(widht=1.0), r"models.teacher: unknown key 'widht' for family resemotenet"),
+    (lambda p: p["emoxnet"]["models"]["lite"].update(width=1.0),
+     r"emoxnet.models.lite: unknown key 'width' for family emoxnet_lite"),
+])
+def test_loss_and_model_specs_are_checked_by_their_registries(edit, message):
+    """Every loss and model spec goes through its own registry in the one params check, so the first stage
+    of `dvc repro` refuses it, not the stage that would use it (after the teacher trained)."""
+    with pytest.raises(ParamsError, match=r"^params.yaml: .*" + message):
+        check_params(edited(edit))
+
+
+def test_load_params_refuses_a_negative_distillation_alpha_by_key(tmp_path):
+    path = tmp_path / "params.yaml"
+    params = edited(lambda p: p["distill"]["runs"]["E1"]["loss"].update(alpha=-1))
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    with pytest.raises(ParamsError, match=r"^params.yaml: distill.runs.E1.loss.alpha must be >= 0, got -1$"):
+        load_params(path)
+
+
+def test_every_loss_and_model_key_reaches_its_registry():
+    from pipeline.core.params import SCHEMA, registry_specs
+
+    found = {key: registry for registry, key, _ in registry_specs(SCHEMA, check_params(DEFAULT))}
+    losses = {"teacher.loss", "baseline.loss", "emoxnet.member_loss", "emoxnet.lite.loss", "emoxnet.lite_baseline_loss",
+              *(f"distill.runs.{run}.loss" for run in DEFAULT["distill"]["runs"])}
+    models = {*(f"models.{m}" for m in DEFAULT["models"]),
+              *(f"emoxnet.models.{m}" for m in DEFAULT["emoxnet"]["models"])}
+    assert found == {**{k: "loss" for k in losses}, **{k: "model" for k in models}}
+
 def test_the_documented_orchestration_section_is_accepted():
     section = {"timeout_s": {"default": 3600, "train_teacher": 14400, "distill": 7200, "distill@E1": 60.5}}
     checked = check_params(edited(lambda p: p.update(orchestration=section)))

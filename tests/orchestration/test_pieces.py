@@ -7,13 +7,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from pipeline.core.params import ParamsError
-from pipeline.orchestration.checkout import default_remote_url, stage_bounds, uncommitted_stage_code
+from pipeline.orchestration.checkout import (check_pipeline_params, default_remote_url, stage_bounds,
+                                             uncommitted_stage_code)
 from pipeline.orchestration.dvc_graph import load_stage_graph, select_stages
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, pack_bytes, read_files, safe_relative, unpack_bytes
@@ -27,7 +29,7 @@ from pipeline.orchestration.worker_run import (
 
 from .toy import STAGES, dvc, make_toy_project
 
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, project_copy, subprocess_env
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +176,23 @@ def test_stage_bounds_come_from_params_or_the_default(toy, tmp_path):
     with pytest.raises(ParamsError, match=r"unknown key 'timeouts' in section 'orchestration'"):
         stage_bounds(tmp_path / "repo", ["item@a"], 60.0)
 
+
+def test_the_coordinator_refuses_a_bad_pipeline_params_before_dispatching(toy, tmp_path):
+    """The plan checks this pipeline's whole params.yaml, as its first stage does: a negative `alpha` is named
+    before the stage graph is read or anything dispatched. Another project's params are left to its stages."""
+    assert check_pipeline_params(toy) is False
+    assert check_pipeline_params(project_copy(tmp_path / "good")) is True
+    repo = project_copy(tmp_path / "bad", lambda p: p["distill"]["runs"]["E1"]["loss"].update(alpha=-1))
+    with pytest.raises(ParamsError, match=r"^params.yaml: distill.runs.E1.loss.alpha must be >= 0, got -1$"):
+        check_pipeline_params(repo)
+    plan = ("import logging, sys; from pathlib import Path; from pipeline.orchestration.flows import plan_run; "
+            "plan_run(Path(sys.argv[1]), None, None, None, None, False, 2.0, 60.0, 60.0, logging.getLogger())")
+    result = subprocess.run([sys.executable, "-c", plan, str(repo)], cwd=REPO_ROOT, env=subprocess_env(),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    expected = "ParamsError: params.yaml: distill.runs.E1.loss.alpha must be >= 0, got -1"
+    assert expected in result.stderr, result.stderr[-3000:]
+    assert "load_stage_graph" not in result.stderr  # refused first, before the graph or any dispatch
 
 def test_worker_runs_stage_exchanges_packs_and_skips_unchanged_stage(tmp_path):
     """Worker logic without Prefect: run, push, hand back lock entry and outputs pack; a second run only pulls.

@@ -11,7 +11,7 @@ from pipeline.sources import fer2013, rafdb
 from pipeline.sources.common import decode_pixels, scan_pixels
 from pipeline.sources.registry import get_source
 from tests.fixtures_data import (FERPLUS_HEADER, SHARED_DATA, fer_image, fer_rows, pixels_text, rafdb_entries,
-                                 write_fer_csv, write_rafdb)
+                                 write_fer_csv, write_fer_csv_reordered, write_rafdb)
 
 
 OPTIONS = {"rafdb_val_fraction": 0.1, "rafdb_val_seed": 0}
@@ -35,6 +35,44 @@ def test_fer2013_reader_maps_usage_labels_and_pixels(tmp_path, name):
     assert list(loaded.lines) == list(range(2, 23))  # file lines: the header is line 1
     assert data.class_names == CLASS_NAMES
 
+
+def _votes_file(path, rows):
+    """A FER+ vote file line for line with ``rows``: ten votes for neutral, except happiness on every third line."""
+    lines = [f"{u},fer{i:07d}.png," + ("0,10" if i % 3 == 0 else "10,0") + ",0,0,0,0,0,0,0,0"
+             for i, (_, _, u) in enumerate(rows)]
+    path.write_text(FERPLUS_HEADER + "\n" + "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("source", ["fer2013", "ferplus"])
+def test_reordered_columns_and_integral_float_labels_give_the_same_prepared_arrays(tmp_path, source):
+    """Columns are found by name in any order and a label written 3.0 is 3: the prepared arrays (through
+    load_source, as the prepare stage reads them) are those of the file in Kaggle's order and spelling."""
+    from pipeline.sources.loading import load_source
+
+    rows = fer_rows(7)
+    params = {"source": source, "drop_train_duplicates_of_test": False, **OPTIONS}
+    loaded = {}
+    for name, write in [("kaggle", write_fer_csv), ("reordered", write_fer_csv_reordered)]:
+        write(tmp_path / name / "fer2013.csv", rows)
+        _votes_file(tmp_path / name / "fer2013new.csv", rows)
+        loaded[name] = load_source(params, tmp_path / name)
+    assert (tmp_path / "reordered" / "fer2013.csv").read_text().startswith("Usage,pixels,emotion\nTraining,")
+    assert ",3.0\n" in (tmp_path / "reordered" / "fer2013.csv").read_text()
+    a, b = loaded["kaggle"].data, loaded["reordered"].data
+    for field in ("images", "labels", "split"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert list(loaded["kaggle"].lines) == list(loaded["reordered"].lines) and a.class_names == b.class_names
+    if source == "fer2013":
+        assert list(b.labels) == [int(r[0]) for r in rows]
+
+
+def test_a_label_that_is_not_an_integer_is_refused_naming_file_and_line(tmp_path):
+    rows = fer_rows(3)
+    rows[3] = ("3.5", rows[3][1], rows[3][2])  # file line 5
+    path = write_fer_csv_reordered(tmp_path / "fer2013.csv", rows, label=str)
+    message = r"fer2013\.csv: emotion is not an integer 0\.\.6 on 1 line\(s\), e\.g\. line 5 \('3\.5'\)"
+    with pytest.raises(ValueError, match=message):
+        fer2013.read_table(path)
 
 def test_fer2013_reader_names_file_and_row_of_bad_pixels(tmp_path):
     rows = fer_rows(3)

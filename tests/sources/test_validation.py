@@ -14,7 +14,8 @@ from pipeline.sources.expectations import ValidationFailed
 from pipeline.sources.validate import validate
 from stages import validate as validate_stage
 from tests.helpers import REPO_ROOT
-from tests.fixtures_data import fer_rows, pixels_text, fer_image, rafdb_entries, write_fer_csv, write_rafdb
+from tests.fixtures_data import (FERPLUS_HEADER, fer_image, fer_rows, pixels_text, rafdb_entries, write_fer_csv,
+                                 write_fer_csv_reordered, write_rafdb)
 
 
 def validate_source(name, raw_dir, rafdb_val_fraction=0.1, drop_duplicates=False):
@@ -50,6 +51,7 @@ BAD_FER = {
     "negative_pixel": (_bad(fer_rows(), 6, pixels="-1" + GOOD[GOOD.index(" "):]), "column=pixel_min", "[8] with values [-1"),
     "label_7": (_bad(fer_rows(), 1, emotion="7"), "expect_column_values_to_be_in_set(column=emotion", "[3]"),
     "label_minus_1": (_bad(fer_rows(), 9, emotion="-1"), "expect_column_values_to_be_in_set(column=emotion", "[11]"),
+    "label_3_5": (_bad(fer_rows(), 3, emotion="3.5"), "expect_column_values_to_be_in_set(column=emotion", "[5] with values ['3.5']"),
     "unknown_usage": (_bad(fer_rows(), 11, usage="Validation"), "expect_column_values_to_be_in_set(column=Usage", "[13]"),
     "missing_split": ([r for r in fer_rows() if r[2] != "PrivateTest"], "expect_column_distinct_values_to_contain_set(column=Usage", "PrivateTest"),
     "class_missing_in_train": ([r for r in fer_rows() if not (r[2] == "Training" and r[0] == "1")],
@@ -69,12 +71,31 @@ def test_bad_fer_rows_fail_naming_expectation_file_and_row(tmp_path, case):
 
 def test_wrong_columns_and_header_only_file(tmp_path):
     write_fer_csv(tmp_path / "fer2013.csv", fer_rows(), header="label,pixels,Usage")
-    with pytest.raises(ValidationFailed, match=r"expect_table_columns_to_match_ordered_list.*fer2013\.csv"):
+    with pytest.raises(ValidationFailed, match=r"expect_table_columns_to_match_set.*fer2013\.csv"):
         validate_source("fer2013", tmp_path)
     write_fer_csv(tmp_path / "fer2013.csv", [])
     with pytest.raises(ValidationFailed, match=r"expect_table_row_count_to_be_between.*observed 0"):
         validate_source("fer2013", tmp_path)
 
+
+@pytest.mark.parametrize("source", ["fer2013", "ferplus"])
+def test_reordered_columns_and_integral_float_labels_validate(tmp_path, source):
+    """Usage,pixels,emotion with labels written 3.0 passes every expectation, with the counts of Kaggle's layout
+    (FER+ checks its FER2013 file through the same suite)."""
+    rows = fer_rows(8)
+    reports = {}
+    for name, write in [("kaggle", write_fer_csv), ("reordered", write_fer_csv_reordered)]:
+        write(tmp_path / name / "fer2013.csv", rows)
+        votes = [f"{u},fer{i:07d}.png," + ",".join("10" if k == i % 8 else "0" for k in range(10))
+                 for i, (_, _, u) in enumerate(rows)]  # every FER+ class in every split
+        (tmp_path / name / "fer2013new.csv").write_text(FERPLUS_HEADER + "\n" + "\n".join(votes) + "\n")
+        reports[name] = validate_source(source, tmp_path / name)
+        assert reports[name]["success"] and all(r["success"] for r in reports[name]["expectations"]), name
+    assert reports["reordered"]["class_counts"] == reports["kaggle"]["class_counts"]
+    extra = ("Usage", "pixels", "emotion", "pixels")  # a column twice: which one is meant is ambiguous
+    write_fer_csv_reordered(tmp_path / "extra" / "fer2013.csv", rows, columns=extra)
+    with pytest.raises(ValidationFailed, match=r"expect_table_columns_to_match_set.*fer2013\.csv"):
+        validate_source("fer2013", tmp_path / "extra")
 
 def test_empty_file(tmp_path):
     (tmp_path / "fer2013.csv").write_text("")

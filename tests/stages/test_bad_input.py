@@ -4,6 +4,7 @@ file/line or the params key, and every output produced before is byte-identical 
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 from pathlib import Path
 
@@ -89,6 +90,18 @@ def test_negative_alpha_is_refused_before_training(repo):
     text = repro_fails(repo, "distill.runs.E1.loss.alpha must be >= 0, got -1")
     assert "epoch 1/1" not in text  # refused before any training step
 
+
+def test_negative_alpha_stops_a_fresh_repro_at_its_first_stage(tmp_path):
+    """Nothing run yet, the whole dvc.yaml: `dvc repro` stops at its first stage (generate), naming the key;
+    no data is drawn and no model trained (every stage checks all of params.yaml before any work)."""
+    repo = project_copy(tmp_path / "repo", lambda p: p["distill"]["runs"]["E1"]["loss"].update(alpha=-1))
+    result = dvc(repo, "repro", check=False)
+    text = result.stdout + result.stderr
+    assert result.returncode != 0, text
+    assert "params.yaml: distill.runs.E1.loss.alpha must be >= 0, got -1" in text, text[-3000:]
+    assert re.findall(r"Running stage '([^']+)'", text) == ["generate"], text[-3000:]
+    assert not [p for p in (repo / "data").rglob("*") if p.is_file() and p.name != ".gitkeep"]
+    assert not (repo / "models").exists() or not [p for p in (repo / "models").rglob("*") if p.is_file()]
 
 def test_a_failed_training_run_keeps_the_published_curves_and_metrics(repo):
     set_params(repo, lambda p: p["train"].update(lr=1e12))  # diverges: a NaN loss stops the run
