@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import platform
+import sys
 
 import torch
+
+log = logging.getLogger(__name__)
+
+# train.portable_kernels: CPU kernels held to the AVX2 level (ATen's vectorised kernels, oneDNN's convolutions,
+# MKL's BLAS), so that two x86-64 CPUs with AVX2 (an AVX-512 Xeon, an AVX2 EPYC) compute the same bits.
+PORTABLE_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}
+_REEXEC_MARK = "PIPELINE_PORTABLE_KERNELS_REEXEC"
+
+
+def pin_portable_kernels() -> None:
+    """Hold this process's CPU kernels to AVX2 (README, "Reviewing a change"; params train.portable_kernels).
+
+    The libraries read these variables when they first dispatch a kernel, so setting them before any
+    computation is enough; if a kernel already ran at a higher level, the process restarts itself with
+    them set from the start (once).
+    """
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        log.warning("train.portable_kernels: not an x86-64 CPU (%s); kernels left as they are", platform.machine())
+        return
+    os.environ.update(PORTABLE_KERNELS)
+    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "DEFAULT"):
+        return
+    if os.environ.get(_REEXEC_MARK):
+        raise RuntimeError("train.portable_kernels: the CPU kernels stay above AVX2 even with "
+                           f"{', '.join(f'{k}={v}' for k, v in PORTABLE_KERNELS.items())} set from the start")
+    os.environ[_REEXEC_MARK] = "1"
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -67,6 +67,8 @@ SCHEMA = Section(keys={
         "aug_shift": Float(min=0, max=0.5, optional=True, default=0.0),  # on-device random affine; 0 = off (the paper's)
         "aug_rotate": Float(min=0, max=180, optional=True, default=0.0),
         "aug_scale": Float(min=0, max=0.5, max_exclusive=True, optional=True, default=0.0),
+        # CPU kernels held to AVX2 in every stage: the same bytes on other x86-64 CPUs, at a cost (README)
+        "portable_kernels": Bool(optional=True, default=False),
     }),
     "teacher": Section(keys={
         "model": Name(), "epochs": Int(min=1), "loss": LOSS,
@@ -228,6 +230,16 @@ def check_params(raw: Any) -> dict[str, Any]:
     for extra in EXTRA_CHECKS:
         extra(params)
     return params
+
+
+def portable_kernels_requested(path: str | Path = PARAMS_FILE) -> bool:
+    """params.yaml's train.portable_kernels, read before anything else runs (the full check follows in the stage;
+    an unreadable file is its error to report, so here it reads as False)."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+        return raw["train"].get("portable_kernels") is True
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import sys
 from typing import Callable, Sequence
 
 import pipeline  # noqa: F401  (sets the no-network environment first)
+from pipeline.core.params import portable_kernels_requested
 
 KNOWN_FAILURES = (ValueError, FileNotFoundError, RuntimeError)
 
@@ -23,8 +24,16 @@ def stage_parser(doc: str | None) -> argparse.ArgumentParser:
 
 
 def run_stage(main: Callable[[Sequence[str] | None], None], argv: Sequence[str] | None = None) -> None:
-    """Run a stage's main(); a known failure exits 1 with a one-line message instead of a traceback."""
+    """Run a stage's main(); a known failure exits 1 with a one-line message instead of a traceback.
+
+    With params ``train.portable_kernels`` the process's CPU kernels are held to AVX2 first (a stage
+    process only: ``argv`` None), so training and evaluation give the same bytes on other CPUs.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if argv is None and portable_kernels_requested():
+        from pipeline.core.devices import pin_portable_kernels
+
+        pin_portable_kernels()
     try:
         main(argv)
     except KNOWN_FAILURES as exc:

@@ -53,6 +53,7 @@ class TrainConfig:
         """
         values = check_section("train", dict(train_params), require=False)
         values.pop("class_weighted", None)  # the loss's business (runs.class_weights_for), not the loop's
+        values.pop("portable_kernels", None)  # the stage process's (pipeline.core.stage.run_stage)
         return cls(**{**values, "epochs": int(epochs), "seed": int(seed)})
 
     def __post_init__(self) -> None:
