@@ -31,27 +31,27 @@ def table_body(path) -> str:
 
 def test_readme_shows_the_default_runs_table_iv_as_written():
     table = table_body(REPO / "reports" / "tables" / "table4_accuracy.md")
-    readme = (REPO / "README.md").read_text()
-    assert table in readme, ("README's 'Table IV, default run' differs from reports/tables/table4_accuracy.md: "
-                             "paste the file's table and notes (everything below its title) into README")
+    readme = (REPO / "docs" / "results.md").read_text()
+    assert table in readme, ("docs/results.md's 'Table IV, default run' differs from reports/tables/table4_accuracy.md: "
+                             "paste the file's table and notes (everything below its title) into docs/results.md")
 
 
 def test_readme_shows_the_real_fer2013_examples_table_iv_as_rendered():
-    """README's real-FER2013 Table IV is the committed example run's, as `stages.report --run-folder` renders it."""
+    """docs/results.md's real-FER2013 Table IV is the committed example run's, as `stages.report --run-folder` renders it."""
     table = table_body(REPO / "reports/examples/fer2013-cpu/tables/table4_accuracy.md")
-    assert table in (REPO / "README.md").read_text(), (
-        "README's 'Table IV, real FER2013' differs from reports/examples/fer2013-cpu/tables/table4_accuracy.md")
+    assert table in (REPO / "docs" / "results.md").read_text(), (
+        "docs/results.md's 'Table IV, real FER2013' differs from reports/examples/fer2013-cpu/tables/table4_accuracy.md")
 
 
 @pytest.mark.parametrize(("run", "with_table_iv"), [("fer2013-converged", True), ("fer2013-converged-c60", True),
                                                    ("fer2013-converged-c60-seed1", False)])
 def test_readme_shows_the_converged_runs_table_iv_and_curves_as_rendered(run: str, with_table_iv: bool):
-    """README's converged real-FER2013 runs: their Table IV and training-curves tables are the committed folders'."""
+    """docs/results.md's converged real-FER2013 runs: their Table IV and training-curves tables are the committed folders'."""
     folder = REPO / "reports/examples" / run
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "results.md").read_text()
     assert not with_table_iv or table_body(folder / "tables/table4_accuracy.md") in readme, (
-        f"README's Table IV of {run} differs from reports/examples/{run}/tables")
+        f"docs/results.md's Table IV of {run} differs from reports/examples/{run}/tables")
     page = (folder / "README.md").read_text()
     start = page.index("| run ", page.index("## Training curves"))
     curves = page[start:page.index("\n\n", start)]
-    assert curves in readme, f"README's training-curves table of {run} differs from the folder's README.md"
+    assert curves in readme, f"docs/results.md's training-curves table of {run} differs from the folder's README.md"

@@ -93,12 +93,12 @@ def test_val_weighted_rule_reassembles_the_teacher_with_fitted_weights(repo):
 
 
 def test_readme_seeds_in_parallel_commands_as_written(repo, repo_root):
-    """README "Seeds in parallel": each seed in its own process, then the stage reuses both (runs after the
-    val_weighted test: the teacher is then that one)."""
+    """docs/pipeline.md "Seeds in parallel": each seed in its own process, then the stage reuses both (runs after
+    the val_weighted test: the teacher is then that one)."""
     import re
     import subprocess
 
-    readme = (repo_root / "README.md").read_text()
+    readme = (repo_root / "docs" / "pipeline.md").read_text()
     block = re.search(r"\*\*Seeds in parallel\.\*\*.*?```bash\n(.*?)```", readme, re.S).group(1)
     text = (repo / "params.yaml").read_text()
     (repo / "params.yaml").write_text(text.replace("seeds:\n- 0\n", "seeds:\n- 0\n- 1\n", 1))
