@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,17 @@ def test_report_renders_in_chromium(browser, face_bank, tiny_model, tmp_path):
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report_screenshot.png")
+
+
+@pytest.mark.long
+def test_docs_figures_script_makes_both_images_from_the_release_model(browser, tmp_path):
+    """docs/make_figures.py as docs/analyze.md shows it (into a temporary folder)."""
+    from tests.helpers import REPO_ROOT, SHARED_DATA
+
+    if not (SHARED_DATA / "fer2013.csv.gz").exists():
+        pytest.skip("needs ../shared/data/fer2013.csv.gz")
+    done = subprocess.run([sys.executable, "docs/make_figures.py", "--out", str(tmp_path)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "analyze_timeline.png").stat().st_size > 20_000
+    assert (tmp_path / "analyze_report.png").stat().st_size > 50_000

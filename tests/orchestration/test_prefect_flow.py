@@ -235,7 +235,7 @@ def test_rerun_redoes_only_changed_items_and_failure_names_the_stage(toy_run, st
 # ----------------------------------------------------------------------------------------------
 # README, as written: the project's own pipeline (tiny sizes), report included
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.slow
+@pytest.mark.long
 def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
