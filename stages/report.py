@@ -37,6 +37,8 @@ def main(argv=None) -> None:
         parser.add_argument(flag, help=what, nargs="+" if flag == "--models" else None)
     parser.add_argument("--params", default=str(PARAMS_FILE), help="params file of the run (default params.yaml)")
     parser.add_argument("--run-info", help="optional run.json: profile, commit, wall_time")
+    parser.add_argument("--benchmark-run", help="the benchmarks' run facts (device, threads, versions; default: "
+                        "<benchmarks>_run.json, beside the folder)")
     parser.add_argument("--run-folder", help="render a committed run folder in place (sets every path)")
     parser.add_argument("--cross-eval", help="folder of cross_evaluate outputs (adds the cross-dataset table)")
     parser.add_argument("--examples", help="folder of committed run folders, listed with their claims on the summary")
@@ -47,12 +49,13 @@ def main(argv=None) -> None:
         print(compare(".", args.compare, args.against))
         return
     paths = run_folder_paths(args.run_folder) if args.run_folder else {
-        "params": args.params, "run_info": args.run_info, **{f[2:]: getattr(args, f[2:]) for f, _ in FLAGS}}
+        "params": args.params, "run_info": args.run_info, "benchmark_run": args.benchmark_run,
+        **{f[2:]: getattr(args, f[2:]) for f, _ in FLAGS}}
     absent = [f for f, _ in FLAGS if not paths.get(f[2:])]
     if absent:
         parser.error(f"missing {', '.join(absent)} (or give --run-folder)")
     inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
-                            paths["benchmarks"], paths.get("run_info"))
+                            paths["benchmarks"], paths.get("run_info"), paths.get("benchmark_run"))
     tables = write_report(inputs, paths["tables"], paths["figures"], paths["summary"],
                           None if args.run_folder else args.examples)
     if args.cross_eval and write_cross_dataset(args.cross_eval, paths["tables"]):

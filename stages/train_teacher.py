@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline.core.atomic import write_json
 from pipeline.core.devices import resolve_device
 from pipeline.core.naming import RunKind
+from pipeline.core.runfacts import run_facts, write_run_facts
 from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import PreparedData, load_prepared
@@ -26,7 +27,8 @@ CURVES = Path("dvclive/plots/metrics")
 
 
 def assemble(params: dict, data: PreparedData, members: Path, out: Path) -> None:
-    """The ensemble teacher: model.pt, metrics.json, and each member's curves under dvclive/plots/metrics/members/."""
+    """The ensemble teacher: model.pt, metrics.json, run.json, and each member's curves under
+    dvclive/plots/metrics/members/."""
     ensemble = params["teacher"]["ensemble"]
     device = resolve_device(params["train"]["device"])
     size, batch = params["train"]["input_size"], params["train"]["eval_batch_size"]
@@ -43,6 +45,7 @@ def assemble(params: dict, data: PreparedData, members: Path, out: Path) -> None
             shutil.copytree(members / name / CURVES, curves / "members" / name)
     curves.mkdir(parents=True, exist_ok=True)
     write_json(out / "metrics.json", metrics)
+    write_run_facts(out, run_facts(device))
 
 
 def main(argv=None) -> None:

@@ -1,6 +1,7 @@
 """Efficiency of one architecture (the paper's Table V): size, FLOPs, inference memory, latency, throughput.
 
-Every number is tied to the device it was measured on. Latency and throughput are timed on
+Every number is tied to the device it was measured on (the stage's run facts, :mod:`pipeline.core.runfacts`,
+kept beside the reports). Latency and throughput are timed on
 random inputs after warm-up (weights are untrained: speed does not depend on them), with the
 one speed measurement of :mod:`pipeline.benchmark.speed`; memory as :mod:`pipeline.benchmark.memory`
 says; ONNX Runtime latency through the project's one ONNX export (:mod:`pipeline.benchmark.onnx_runtime`).
@@ -19,7 +20,6 @@ from tqdm import tqdm
 
 from pipeline.benchmark.memory import cpu_peak_memory_mib, cuda_peak_memory_mib
 from pipeline.benchmark.speed import speed_at_size, time_forward
-from pipeline.core.devices import device_name
 from pipeline.core.params import check_section
 from pipeline.models import build_model, count_parameters, normalise_spec, save_model
 
@@ -98,8 +98,6 @@ def benchmark_model(name: str, spec: dict, device: torch.device | str,
         "params": params,
         "size_mib_fp32": size_mib_fp32(params),
         "file_size_mib": state_dict_file_mib(model),
-        "device": device_name(device),
-        "torch_version": torch.__version__,
         "settings": {k: v for k, v in settings.__dict__.items()},
     }
     by_size = {}

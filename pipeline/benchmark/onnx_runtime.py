@@ -11,7 +11,6 @@ import torch
 
 from pipeline.benchmark.speed import latency_stats, time_calls
 from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
-from pipeline.core.devices import device_name
 from pipeline.export import ExportMeta, check_parity, export_onnx
 
 
@@ -43,6 +42,11 @@ def onnx_latency(model: torch.nn.Module, input_size: int, num_classes: int, runs
         "max_abs_diff_vs_torch": max_abs_diff,
         "tolerance": atol,
         "parity_ok": True,
-        "device": f"onnxruntime {ort.__version__} CPUExecutionProvider, "
-                  f"{device_name('cpu').removeprefix('cpu: ')}",
-    }
+    }  # onnxruntime's version and provider: the benchmark stage's run facts (pipeline.core.runfacts)
+
+
+def onnx_runtime_words() -> str:
+    """The runtime the ONNX latency is timed with, for the run facts (e.g. "1.22.0 CPUExecutionProvider")."""
+    import onnxruntime as ort
+
+    return f"{ort.__version__} CPUExecutionProvider"

@@ -5,6 +5,9 @@ Speed numbers differ on every measurement, so the benchmark stage is the one pla
 settings or the code change; inside the stage each architecture is re-measured only when its own
 identity changed (its spec, the settings, the device, torch and the code it runs), so adding a
 model or changing one spec leaves every other report byte-identical and out of ``dvc metrics diff``.
+The report's ``identity`` holds spec, settings and code; the machine half (device, torch) is the
+architecture's entry in the run-facts file beside the folder (:mod:`pipeline.core.runfacts`), since
+every file inside the folder is a DVC metric.
 
 The EmoXNet architectures (params ``emoxnet.models``) get their batch-1 latency here as well, in
 ``<benchmarks>/emoxnet/<model>.json``; the ``emoxnet_report`` stage reads it instead of timing
@@ -19,7 +22,6 @@ from typing import Any
 
 import torch
 
-from pipeline.core.devices import device_name
 from pipeline.benchmark.benchmarking import HEAD_CLASSES, BenchmarkSettings
 from pipeline.benchmark.speed import flops_per_image, latency_stats, time_forward
 from pipeline.models import build_model, count_parameters, normalise_spec
@@ -40,16 +42,23 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def identity(spec: dict, settings: BenchmarkSettings | dict, device: torch.device, code: str) -> dict[str, Any]:
-    """What one architecture's numbers depend on; stored in its report as ``identity``."""
+def identity(spec: dict, settings: BenchmarkSettings | dict, code: str) -> dict[str, Any]:
+    """What one architecture's numbers depend on, the machine aside; stored in its report as ``identity``."""
     values = settings.__dict__ if isinstance(settings, BenchmarkSettings) else settings
     return {"spec": dict(spec), "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()},
-            "device": device_name(device), "torch_version": torch.__version__, "code_sha256": code}
+            "code_sha256": code}
 
 
-def still_valid(report: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
-    """True when a previous report was measured with exactly this identity (so it is kept as is)."""
-    return isinstance(report, dict) and report.get("identity") == wanted
+# The run facts that decide whether a measurement still holds: the same device (threads included) and torch.
+MACHINE = ("device", "torch")
+
+
+def still_valid(report: dict[str, Any] | None, wanted: dict[str, Any], facts: dict[str, Any] | None,
+                machine: dict[str, Any]) -> bool:
+    """True when a previous report was measured with exactly this identity on this machine (so it is kept as is);
+    ``facts`` are the run facts recorded with it, ``machine`` this process's."""
+    return (isinstance(report, dict) and report.get("identity") == wanted and isinstance(facts, dict)
+            and all(facts.get(k) == machine.get(k) for k in MACHINE))
 
 
 @torch.no_grad()
@@ -62,4 +71,4 @@ def latency_report(name: str, spec: dict, device: torch.device, settings: Benchm
     seconds = time_forward(model, torch.randn(1, 3, size, size, device=device), settings.latency_runs,
                            settings.warmup_runs)
     return {"model": name, "params": count_parameters(model), "input_size": size,
-            "flops_per_image": flops_per_image(model, size), **latency_stats(seconds), "device": device_name(device)}
+            "flops_per_image": flops_per_image(model, size), **latency_stats(seconds)}

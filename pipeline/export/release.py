@@ -23,6 +23,7 @@ import numpy as np
 
 from pipeline.core.atomic import write_json, write_text
 from pipeline.core.gitinfo import git_commit
+from pipeline.core.runfacts import read_run_facts
 from pipeline.export.metadata import ExportMeta
 from pipeline.export.onnx_export import export_onnx, file_sha256
 from pipeline.export.parity import check_parity
@@ -167,7 +168,8 @@ def _test_split_name(source: str) -> str:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, type=Path, help="trained checkpoint (model.pt; metrics.json beside it)")
+    p.add_argument("--model", required=True, type=Path,
+                   help="trained checkpoint (model.pt; metrics.json and run.json beside it)")
     p.add_argument("--data", default="data/prepared/dataset.npz", type=Path, help="prepared dataset it was trained on")
     p.add_argument("--profile", type=Path, help="the params profile it was trained with (named on the card)")
     p.add_argument("--out", default="release", type=Path, help="release folder")
@@ -178,6 +180,7 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     metrics_file = args.model.with_name("metrics.json")
     training = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    training.update(read_run_facts(args.model.parent))  # where it was trained (device, threads, versions): run.json
     record = build_release(args.model, args.data, args.out, args.name, args.profile, training, args.flip_average)
     s = record["scores"]
     log.info("%s: %s accuracy %.2f%% (no flip %.2f%%, flip-averaged %.2f%%, int8 %.2f%%) -> %s", args.name,

@@ -33,7 +33,7 @@ def measured_claims(run_dir: Path) -> tuple[str, list[Claim]]:
 
     paths = run_folder_paths(run_dir)
     inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
-                            paths["benchmarks"], paths["run_info"])
+                            paths["benchmarks"], paths["run_info"], paths["benchmark_run"])
     found = [c for c in claims(inputs) if c.verdict != NOT_RUN and not c.claim.startswith(_STRUCTURAL)]
     return inputs.run_info.get("profile", run_dir.name), found
 

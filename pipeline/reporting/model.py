@@ -38,6 +38,10 @@ class ReportInputs:
     curves: dict[str, pd.DataFrame] = field(default_factory=dict)  # run key -> accuracy per epoch (reporting.curves)
     schedule: dict[str, Any] = field(default_factory=dict)  # teacher_epochs, student_epochs, input_size, ...
     run_info: dict[str, Any] = field(default_factory=dict)  # optional run.json: profile, commit, wall time
+    # Run facts (pipeline.core.runfacts: device, threads, versions), kept beside the metrics above, not in them:
+    training_facts: dict[str, dict] = field(default_factory=dict)  # run key -> run.json beside its training metrics
+    evaluation_facts: dict[str, dict] = field(default_factory=dict)  # run key -> run.json beside its evaluation
+    benchmark_facts: dict[str, dict] = field(default_factory=dict)  # model name -> its entry of benchmark_run.json
 
     @property
     def paper_dataset(self) -> str:

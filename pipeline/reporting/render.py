@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from pipeline.core.atomic import atomic_path, write_text
+from pipeline.core.runfacts import benchmark_facts_path, read_facts, read_run_facts
 from pipeline.reporting import cells, paper
 from pipeline.reporting.curves import CURVES_NAME, figure_curves, read_curve
 from pipeline.reporting.examples import examples_lines
@@ -71,8 +72,11 @@ def schedule_of(params: dict[str, Any]) -> dict[str, Any]:
 
 def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models_dir: str | os.PathLike | list,
                    eval_dir: str | os.PathLike, benchmark_dir: str | os.PathLike,
-                   run_info: str | os.PathLike | None = None) -> ReportInputs:
-    """Read every report input that exists; runs are found by the kind/run their metrics carry."""
+                   run_info: str | os.PathLike | None = None,
+                   benchmark_run: str | os.PathLike | None = None) -> ReportInputs:
+    """Read every report input that exists; runs are found by the kind/run their metrics carry. Each run's
+    facts (device, threads, versions) come from the run.json beside its metrics, the benchmarks' from
+    ``benchmark_run`` (default: beside ``benchmark_dir``, :func:`pipeline.core.runfacts.benchmark_facts_path`)."""
     inputs = ReportInputs(
         data_source=params["data"]["source"],
         models=dict(params["models"]),
@@ -89,6 +93,7 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
         for key, (run_folder, metrics) in (runs_under(Path(folder)) if Path(folder).is_dir() else {}).items():
             if key in wanted:
                 inputs.training[key] = metrics
+                inputs.training_facts[key] = read_run_facts(run_folder)
                 curve = read_curve(run_folder)
                 if curve is not None:
                     inputs.curves[key] = curve
@@ -97,13 +102,16 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
     for key, (folder, metrics) in (runs_under(Path(eval_dir)) if Path(eval_dir).is_dir() else {}).items():
         if key in wanted:
             inputs.evaluation[key] = metrics
+            inputs.evaluation_facts[key] = read_run_facts(folder)
             frame = _read_confusion(folder / "confusion.csv")
             if frame is not None:
                 inputs.confusion[key] = frame
+    bench_facts = read_facts(benchmark_run if benchmark_run else benchmark_facts_path(benchmark_dir)).get("models")
     for name in inputs.models:
         bench = read_json(Path(benchmark_dir) / f"{name}.json")
         if bench is not None:
             inputs.benchmarks[name] = bench
+            inputs.benchmark_facts[name] = (bench_facts or {}).get(name) or {}
     return inputs
 
 
@@ -228,11 +236,14 @@ def run_folder_paths(run_dir: str | os.PathLike) -> dict[str, Path]:
     """The inputs and outputs of a committed run folder (e.g. reports/examples/fer2013-cpu/).
 
     Inputs: params.yaml, validation.json, eval/, benchmark/, optionally models/ (training
-    metrics.json files) and run.json ({"profile", "commit", "wall_time"}). Outputs: tables/,
-    figures/ and README.md (the summary) in the same folder.
+    metrics.json files, each with its run facts ``run.json`` beside it), benchmark_run.json (the
+    benchmarks' run facts) and run.json ({"profile", "commit", "wall_time"}). Outputs: tables/,
+    figures/ and README.md (the summary) in the same folder. Folders committed before the run facts
+    were split off carry ``device`` in their metrics instead; they render the same.
     """
     run_dir = Path(run_dir)
     return {"params": run_dir / "params.yaml", "validation": run_dir / "validation.json",
             "models": run_dir / "models", "eval": run_dir / "eval", "benchmarks": run_dir / "benchmark",
+            "benchmark_run": benchmark_facts_path(run_dir / "benchmark"),
             "run_info": run_dir / "run.json", "tables": run_dir / "tables", "figures": run_dir / "figures",
             "summary": run_dir / "README.md"}

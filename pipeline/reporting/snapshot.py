@@ -4,8 +4,9 @@
         --profile "profiles/fer2013-converged.yaml" --wall-time "2 h 10 min on 2 CPU cores"
 
 A run folder (:func:`pipeline.reporting.render.run_folder_paths`) holds only small text files: the
-params, validation.json, each run's training metrics and dvclive curves, each evaluation's metrics
-and confusion counts, the benchmark reports, and run.json (profile, commit, wall time). Checkpoints
+params, validation.json, each run's training metrics (with its run.json: device, threads, versions)
+and dvclive curves, each evaluation's metrics, run.json and confusion counts, the benchmark reports
+with their run facts (benchmark_run.json), and run.json (profile, commit, wall time). Checkpoints
 stay in DVC. The folder is then rendered in place exactly as ``stages.report --run-folder`` does.
 """
 
@@ -22,8 +23,9 @@ from pipeline.core.params import load_params
 
 log = logging.getLogger("snapshot")
 # Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
-_TRAINING_FILES = ("metrics.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
-_EVAL_FILES = ("metrics.json", "confusion.csv")
+# run.json: where each ran (device, threads, versions; pipeline.core.runfacts), read by the report too.
+_TRAINING_FILES = ("metrics.json", "run.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
+_EVAL_FILES = ("metrics.json", "run.json", "confusion.csv")
 
 
 def _copy(src_root: Path, patterns: tuple[str, ...], dest_root: Path) -> int:
@@ -44,7 +46,8 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
     Only the runs its params ask for, trained on its params' data, are copied (a run folder left over from
     another profile is not)."""
     from pipeline.reporting.model import ReportInputs, run_ids
-    from pipeline.reporting.render import pipeline_paths, runs_under
+    from pipeline.core.runfacts import benchmark_facts_path
+    from pipeline.reporting.render import pipeline_paths, run_folder_paths, runs_under
 
     paths = pipeline_paths(project)
     if (dest / "params.yaml").exists():
@@ -70,6 +73,10 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
                 log.warning("%s: left out (its data is %r, the params' %r: another profile's run)", run_dir,
                             trained_on, params["data"]["source"])
     copied += _copy(project / paths["benchmark"], ("*.json",), dest / "benchmark")
+    bench_facts = project / paths.get("benchmark_run", benchmark_facts_path(paths["benchmark"]))
+    if bench_facts.is_file():  # the benchmarks' run facts, where the run folder's report looks for them
+        shutil.copyfile(bench_facts, run_folder_paths(dest)["benchmark_run"])
+        copied += 1
     write_json(dest / "run.json", run_info)
     return copied + 1
 

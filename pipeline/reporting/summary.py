@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline.reporting import cells, paper
 from pipeline.reporting.curves import FLAT_RANGE_PP, FLAT_WINDOW, convergence_rows
 from pipeline.reporting.model import TABLE_TITLES, ReportInputs
-from pipeline.reporting.text import data_words, devices, schedule_words
+from pipeline.reporting.text import bench_devices, data_words, devices, schedule_words
 from pipeline.reporting.verdict import (NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SPREAD_FACTOR,
                                         TOLERANCE_PP, Claim, claims)
 
@@ -20,7 +20,7 @@ from pipeline.reporting.verdict import (NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN,
 def run_lines(inputs: ReportInputs) -> list[str]:
     """What was run: data, profile, schedule, seeds, device, commit (and wall time when recorded)."""
     info = inputs.run_info
-    bench = sorted({str(b["device"]) for b in inputs.benchmarks.values() if b.get("device")})
+    bench = bench_devices(inputs)
     commit = info.get("commit") or ("the commit that holds this file "
                                     "(`git log -1 --format=%H -- <this file>`)")
     lines = [f"- Data: {data_words(inputs)}.",

@@ -6,7 +6,7 @@ from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NOT_RUN
 from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, our_run, student_of
 from pipeline.reporting.records import Column, Record, diff, frame, nan, section
-from pipeline.reporting.text import data_words
+from pipeline.reporting.text import bench_device, bench_devices, bench_torch, data_words
 
 NAME = "table5_efficiency"
 TABLE_V_RUNS: dict[str, str] = {"teacher": "ResEmoteNet", "E1": "A (E1)", "E4": "B (E4)", "E6": "C (E6)"}
@@ -67,8 +67,8 @@ def _record(inputs: ReportInputs, run: str, label: str, dataset: str, comparable
                    "throughput_img_s": nan(bench.get("throughput_img_s")),
                    "gflops_per_image": nan(None if bench.get("flops_per_image") is None
                                            else bench["flops_per_image"] / 1e9),
-                   "input_size": bench.get("input_size"), "device": bench.get("device"),
-                   "runtime": f"torch {bench['torch_version']}" if bench.get("torch_version") else None,
+                   "input_size": bench.get("input_size"), "device": bench_device(inputs, model),
+                   "runtime": f"torch {bench_torch(inputs, model)}" if bench_torch(inputs, model) else None,
                    "memory_method": bench.get("memory_method")})
     record.update({"_label": label, "_ours": ours, "_acc": acc, "_size": size, "_size_ref": size_ref,
                    "_acc_ref": acc_ref, "_mem": mem, "_mem_ref": printed("memory_mb", run, dataset), "_lat": lat,
@@ -89,11 +89,11 @@ def table_v(inputs: ReportInputs) -> Table:
             sections.append(section(f"{other}: the paper's values (this run's data is not {other})", others,
                                     PAPER_ONLY))
     benches = inputs.benchmarks.values()
-    bench_devices = sorted({str(b.get("device")) for b in benches if b.get("device")})
-    runtimes = sorted({f"torch {b['torch_version']}" for b in benches if b.get("torch_version")})
+    devices = bench_devices(inputs)
+    runtimes = sorted({f"torch {t}" for t in (bench_torch(inputs, name) for name in inputs.benchmarks) if t})
     methods = sorted({b["memory_method"] for b in benches if b.get("memory_method")})
     sizes = sorted({str(b.get("input_size")) for b in benches if b.get("input_size")})
-    notes = [f"Ours: {', '.join(bench_devices) or 'not benchmarked'} ({', '.join(runtimes) or 'n/a'}), batch 1 at "
+    notes = [f"Ours: {', '.join(devices) or 'not benchmarked'} ({', '.join(runtimes) or 'n/a'}), batch 1 at "
              f"{'/'.join(sizes) or '?'} px; latency = median of batch-1 forwards (p90 and onnxruntime in the CSV). "
              f"Paper: {paper.PAPER_DEVICE}; batch size and input size not stated.",
              f"Memory, ours: {'; '.join(methods) or 'n/a'}. Memory, paper: \"Memory Usage (MB)\", method not stated "

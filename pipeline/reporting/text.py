@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.core.runfacts import device_of, torch_of
 from pipeline.reporting import paper
 from pipeline.reporting.model import ReportInputs
 
@@ -23,8 +24,25 @@ def schedule_words(inputs: ReportInputs) -> str:
 
 
 def devices(inputs: ReportInputs) -> list[str]:
-    found = {str(m["device"]) for m in [*inputs.training.values(), *inputs.evaluation.values()] if m.get("device")}
-    return sorted(found)
+    """The devices that trained and evaluated the runs, from their run facts (older outputs: their metrics)."""
+    found = {device_of(m, facts.get(key)) for records, facts in ((inputs.training, inputs.training_facts),
+                                                                  (inputs.evaluation, inputs.evaluation_facts))
+             for key, m in records.items()}
+    return sorted(str(d) for d in found if d)
+
+
+def bench_device(inputs: ReportInputs, name: str) -> str | None:
+    """The device model ``name`` was benchmarked on (its run facts; older reports: the report's own key)."""
+    return device_of(inputs.benchmarks.get(name), inputs.benchmark_facts.get(name))
+
+
+def bench_torch(inputs: ReportInputs, name: str) -> str | None:
+    return torch_of(inputs.benchmarks.get(name), inputs.benchmark_facts.get(name))
+
+
+def bench_devices(inputs: ReportInputs) -> list[str]:
+    """Every device a benchmark report of this run was measured on, sorted."""
+    return sorted({str(d) for d in (bench_device(inputs, name) for name in inputs.benchmarks) if d})
 
 
 def printed_accuracy(dataset: str, run: str) -> str:

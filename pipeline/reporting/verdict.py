@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pipeline.reporting import paper
 from pipeline.reporting.layout import our_params
 from pipeline.reporting.model import OurRun, ReportInputs, our_run, paper_student, seed_spread
+from pipeline.reporting.text import bench_device
 
 TOLERANCE_PP = 1.5  # accuracy within ±1.5 pp of the paper's, or within 2 x our seed std when that is wider
 SPREAD_FACTOR = 2.0
@@ -58,7 +59,7 @@ def schedule_obstacles(inputs: ReportInputs, run: str) -> list[str]:
 
 
 def hardware_obstacles(inputs: ReportInputs) -> list[str]:
-    bench_devices = {str(b.get("device", "")) for b in inputs.benchmarks.values()}
+    bench_devices = {str(bench_device(inputs, name) or "") for name in inputs.benchmarks}
     if bench_devices and all("P100" in d for d in bench_devices):
         return []
     kinds = sorted({d.split(":")[0].strip() or "?" for d in bench_devices})

@@ -9,7 +9,8 @@ killed run never leaves curves that disagree with its metrics.
 metrics.json holds only what a re-run reproduces bit for bit on CPU: wall times (``epoch_seconds``,
 ``train_images_per_second``) go to the log and to ``.cache/timings/<run>.json`` (git-ignored), so
 ``dvc metrics diff`` and ``git status`` after an unchanged re-run show nothing. Speed is measured
-by the benchmark stage.
+by the benchmark stage. Where the run happened (device, threads, torch and Python versions) goes to
+``run.json`` beside metrics.json (:mod:`pipeline.core.runfacts`), which ``dvc metrics`` does not read.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any, Callable, Sequence
 import torch
 
 from pipeline.core.atomic import write_json
-from pipeline.core.devices import device_name, resolve_device
+from pipeline.core.devices import resolve_device
 from pipeline.core.naming import RunKind
+from pipeline.core.runfacts import run_facts, write_run_facts
 from pipeline.inputs.contract import InputContract
 from pipeline.inputs.device_data import DeviceSplit
 from pipeline.dataset.prepared import PreparedData
@@ -155,7 +157,8 @@ def write_timings(spec: RunSpec, results: Sequence[TrainResult], root: Path = TI
 def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, Any], epochs: int,
                      seeds: Sequence[int], loss: Loss, class_weights: Sequence[float] | None,
                      soft_targets=None, teacher: torch.nn.Module | None = None) -> dict[str, Any]:
-    """Train ``spec``'s model once per seed with ``loss``; write model.pt, metrics.json, dvclive/; return the metrics."""
+    """Train ``spec``'s model once per seed with ``loss``; write model.pt, metrics.json, run.json, dvclive/; return
+    the metrics."""
     if not seeds:
         raise ValueError("params.yaml: `seeds` is empty; list at least one seed")
     base = TrainConfig.from_params(train_params, epochs, seeds[0])
@@ -192,8 +195,9 @@ def train_over_seeds(spec: RunSpec, data: PreparedData, train_params: dict[str, 
     metrics = {"kind": spec.kind, "run": spec.name, "model": spec.model_name, "dataset": data.source,
                "params": count_parameters(first), "T": loss.options().get("T"), "alpha": loss.options().get("alpha"),
                "loss": {"name": loss.name, **loss.options()},
-               "seeds": [int(s) for s in seeds], **aggregate(results), "device": device_name(device)}
+               "seeds": [int(s) for s in seeds], **aggregate(results)}
     curves.publish()
+    write_run_facts(spec.out_dir, run_facts(device))  # device, threads, versions: beside the metrics, not in them
     write_json(spec.out_dir / "metrics.json", metrics)
     write_timings(spec, results)
     clear_checkpoints(spec.scratch_key)

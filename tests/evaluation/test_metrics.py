@@ -16,6 +16,7 @@ import yaml
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, precision_score, recall_score
 
 from pipeline.core.constants import SPLIT_CODE
+from pipeline.core.runfacts import machine_keys_in
 from pipeline.sources.fer2013 import CLASS_NAMES
 
 NUM_CLASSES = len(CLASS_NAMES)
@@ -109,8 +110,12 @@ def test_evaluate_stage_writes_metrics_and_confusion(tmp_path):
     assert len(frame) == metrics["n_test"] == 25
     assert (frame["actual"] == frame["predicted"]).mean() == pytest.approx(metrics["test_acc"])
     assert list(frame["actual"]) == [CLASS_NAMES[i] for i in data.labels[-25:]]
-    assert {"test_loss", "macro_f1", "ece", "per_class", "model", "kind", "run", "params", "dataset", "device"} <= set(metrics)
-    assert metrics["run"] == "E6" and metrics["device"].startswith("cpu")
+    assert {"test_loss", "macro_f1", "ece", "per_class", "model", "kind", "run", "params", "dataset"} <= set(metrics)
+    assert metrics["run"] == "E6"
+    # where it ran is the run facts beside the metrics (issue 28), never a key `dvc metrics diff` reads
+    assert machine_keys_in(metrics) == []
+    facts = json.loads((tmp_path / "out/E6/run.json").read_text())
+    assert facts["device"].startswith("cpu") and facts["threads"] >= 1 and facts["torch"] and facts["python"]
     assert (tmp_path / "out/E6/confusion.png").stat().st_size > 1000
 
     # A missing checkpoint is a one-line error naming the file, and writes nothing.

@@ -19,10 +19,15 @@ def repo_params() -> dict:
     return yaml.safe_load((REPO / "params.yaml").read_text())
 
 
-def benchmark(name: str, params: int, memory: float, latency: float, device: str = "cpu: test (2 threads)") -> dict:
+def benchmark(name: str, params: int, memory: float, latency: float) -> dict:
+    """A benchmark report as the stage writes it (where it ran is its run facts, :func:`facts`)."""
     return {"model": name, "params": params, "size_mib_fp32": params * 4 / 2**20, "input_size": 64,
-            "peak_inference_memory_mib": memory, "latency_ms_b1": latency, "device": device, "torch_version": "2.x",
-            "memory_method": "CPU: test method"}
+            "peak_inference_memory_mib": memory, "latency_ms_b1": latency, "memory_method": "CPU: test method"}
+
+
+def facts(device: str = "cpu: test (2 threads)") -> dict:
+    """Run facts (pipeline.core.runfacts) of a run on ``device``."""
+    return {"device": device, "threads": 2, "torch": "2.x", "python": "3.11.7"}
 
 
 def make_inputs(source: str = "fer2013", accs: dict[str, float] | None = None, stds: dict[str, float] | None = None,
@@ -42,11 +47,12 @@ def make_inputs(source: str = "fer2013", accs: dict[str, float] | None = None, s
     for run, acc in accs.items():
         kind = "teacher" if run == "teacher" else "baseline" if run.startswith("baseline_") else "distill"
         inputs.training[run] = {"kind": kind, "run": run, "seeds": list(range(seeds)), "test_acc": acc / 100,
-                                "test_acc_std": (stds or {}).get(run, 0.0) / 100, "test_loss": 0.9,
-                                "device": device}
+                                "test_acc_std": (stds or {}).get(run, 0.0) / 100, "test_loss": 0.9}
+        inputs.training_facts[run] = facts(device)
     sizes = {"teacher": 80_238_599, "student_a": 20_069_383, "student_b": 5_022_215, "student_c": 1_259_911}
     for (name, n), mem, lat in zip(sizes.items(), (24.0, 23.0, 14.0, 13.0), (20.0, 6.0, 2.0, 0.7)):
-        inputs.benchmarks[name] = benchmark(name, n, mem, lat, device)
+        inputs.benchmarks[name] = benchmark(name, n, mem, lat)
+        inputs.benchmark_facts[name] = facts(device)
     return inputs
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from pipeline.core.runfacts import machine_keys_in
 from pipeline.inputs.device_data import to_model_input
 from pipeline.training.losses import KnowledgeDistillation
 from pipeline.dataset.prepared import PreparedData
@@ -116,8 +117,12 @@ def test_training_stage_writes_model_metrics_and_curves_over_seeds(tmp_path, mon
     assert on_disk == json.loads(json.dumps(metrics))
     expected_keys = {"kind", "run", "model", "dataset", "params", "T", "alpha", "seeds", "val_acc", "val_acc_std",
                      "val_loss", "val_loss_std", "test_acc", "test_acc_std", "test_loss", "test_loss_std", "epochs_run",
-                     "device", "per_seed"}
+                     "per_seed"}
     assert expected_keys <= set(on_disk)
+    # where it ran (device, threads, versions) is run.json beside metrics.json, which `dvc metrics` does not read
+    assert machine_keys_in(on_disk) == [] and machine_keys_in(metrics) == []
+    facts = json.loads((out_dir / "run.json").read_text())
+    assert set(facts) == {"device", "threads", "torch", "python"} and facts["device"].startswith("cpu")
     # wall times differ on every run: they go to the log and .cache/timings, never to metrics.json (issue 19)
     timing = {"epoch_seconds", "train_images_per_second"}
     assert not timing & set(on_disk) and not any(timing & set(s) for s in on_disk["per_seed"])
