@@ -26,7 +26,7 @@ from pipeline.core.runfacts import machine_keys_in
 from tests.helpers import REPO_ROOT, dvc, project_copy, run
 from tests.orchestration.test_ssh_remote import sshd  # noqa: F401  (the fixture: a real sshd on 127.0.0.1)
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.long
 
 STAGES = ("generate", "validate", "prepare", "class_weights", "train_teacher", "evaluate_teacher")
 CACHED = ("data/raw/synthetic.csv.gz", "data/prepared/dataset.npz", "models/teacher/model.pt")  # only in the remote
