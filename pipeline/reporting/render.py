@@ -65,7 +65,10 @@ def runs_under(folder: Path) -> dict[str, tuple[Path, dict]]:
 def schedule_of(params: dict[str, Any]) -> dict[str, Any]:
     """The training settings the notes and verdicts need (the paper's differ: see paper.PAPER_TRAINING)."""
     train = params.get("train", {})
-    return {"teacher_epochs": params.get("teacher", {}).get("epochs"),
+    teacher = params.get("teacher", {})
+    members = (teacher.get("ensemble") or {}).get("members")
+    return {"teacher_epochs": teacher.get("epochs") if not members else None,
+            "teacher_members": list(members) if members else None,
             "student_epochs": params.get("student", {}).get("epochs"),
             "input_size": train.get("input_size"), "batch_size": train.get("batch_size"), "lr": train.get("lr")}
 

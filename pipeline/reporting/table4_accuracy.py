@@ -30,6 +30,14 @@ def row_label(run: str, model: str | None) -> str:
     return f"Baseline: {name} (CE, no teacher)" if run.startswith("baseline_") else f"{run}: {name}"
 
 
+def teacher_label(inputs: ReportInputs, ref) -> str:
+    """The paper's teacher row, or ours when our teacher is an ensemble of trained models (params teacher.ensemble)."""
+    members = inputs.schedule.get("teacher_members")
+    if members:
+        return f"Teacher: ensemble of {len(members)} (paper: ResEmoteNet)"
+    return ref.label if ref else row_label("teacher", "teacher")
+
+
 def _acc_text(r: Record) -> str:
     ours = r["_ours"]
     if ours and ours.acc is not None:
@@ -86,7 +94,8 @@ def table_iv(inputs: ReportInputs) -> Table:
                 "macro_f1": nan(ours.macro_f1 if ours else None), "ece": nan(ours.ece if ours else None),
                 "data_source": inputs.data_source if mine else None, "source": acc_ref.source,
                 "_ours": ours, "_paper": ref, "_acc_ref": acc_ref, "_loss_ref": loss_ref,
-                "_label": ref.label if ref else row_label(run, ours.model), "_absent": NOT_RUN if mine else NONE})
+                "_label": teacher_label(inputs, ref) if run == "teacher" and mine else
+                          ref.label if ref else row_label(run, ours.model), "_absent": NOT_RUN if mine else NONE})
     seeds = inputs.seeds
     notes = [f"Ours: {data_words(inputs)}; {schedule_words(inputs)}; seed(s) {', '.join(map(str, seeds))}"
              + (" (accuracy: mean ± std)" if len(seeds) > 1 else "")

@@ -17,7 +17,11 @@ def schedule_words(inputs: ReportInputs) -> str:
     s = inputs.schedule
     if not s:
         return "schedule: see params.yaml"
-    return (f"teacher {s.get('teacher_epochs', '?')} / students {s.get('student_epochs', '?')} epochs, "
+    members = s.get("teacher_members")
+    teacher = (f"teacher an ensemble of {len(members)} trained models ({', '.join(members)}); students "
+               f"{s.get('student_epochs', '?')} epochs" if members else
+               f"teacher {s.get('teacher_epochs', '?')} / students {s.get('student_epochs', '?')} epochs")
+    return (f"{teacher}, "
             f"{s.get('input_size', '?')}x{s.get('input_size', '?')} input, batch {s.get('batch_size', '?')}, "
             f"lr {s.get('lr', '?')} (paper: {paper.PAPER_TRAINING['epochs']} epochs, batch "
             f"{paper.PAPER_TRAINING['batch_size']}, lr {paper.PAPER_TRAINING['lr']:g})")

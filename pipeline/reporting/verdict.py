@@ -51,6 +51,8 @@ def schedule_obstacles(inputs: ReportInputs, run: str) -> list[str]:
     found = []
     if not inputs.real_data:
         found.append("generated data")
+    if run == "teacher" and inputs.schedule.get("teacher_members"):
+        found.append("our teacher is an ensemble of trained models, not ResEmoteNet")
     key = "teacher_epochs" if run == "teacher" else "student_epochs"
     epochs = inputs.schedule.get(key)
     if epochs is not None and epochs < paper.PAPER_TRAINING["epochs"]:

@@ -84,3 +84,17 @@ def test_a_strong_teacher_is_named_and_seed_spreads_are_shown():
     assert found["Strong teacher helps: E4 vs student_b alone"].verdict == NOT_REPRODUCED
     weak = _by_claim(make_inputs("fer2013", {"teacher": 60.0, "E6": 63.0, "baseline_student_c": 61.0}))
     assert "Teacher helps: E6 vs student_c alone" in weak
+
+
+def test_an_ensemble_teacher_is_named_in_table_iv_and_not_held_against_resemotenet():
+    from pipeline.reporting.table4_accuracy import table_iv
+    from pipeline.reporting.text import schedule_words
+
+    inputs = make_inputs("fer2013", {"teacher": 68.0, "E6": 63.0, "baseline_student_c": 61.0})
+    inputs.schedule.update(teacher_epochs=None, teacher_members=["vgg13", "student_b_s1", "student_c_s0"])
+    teacher = _by_claim(inputs)["FER2013 teacher (ResEmoteNet)"]
+    assert teacher.verdict == NOT_COMPARABLE and "ensemble" in teacher.why
+    table = table_iv(inputs)
+    assert any(row[0] == "Teacher: ensemble of 3 (paper: ResEmoteNet)" for row in table.sections[0].rows)
+    assert "teacher an ensemble of 3 trained models (vgg13, student_b_s1, student_c_s0); students 80 epochs" in \
+        schedule_words(inputs)
