@@ -21,13 +21,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.core.atomic import write_json
-from pipeline.core.devices import resolve_device
-from pipeline.core.params import load_params
-from pipeline.core.runfacts import benchmark_facts_path, read_facts, run_facts
-from pipeline.core.stage import run_stage, stage_parser
 from pipeline.benchmark.benchmarking import BenchmarkSettings, benchmark_model
 from pipeline.benchmark.remeasure import code_digest, identity, latency_report, still_valid
+from pipeline.core.atomic import write_json
+from pipeline.core.devices import resolve_device
+from pipeline.core.runfacts import benchmark_facts_path, read_facts, run_facts
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.params.load import load_params
 
 log = logging.getLogger("benchmark")
 

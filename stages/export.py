@@ -21,12 +21,12 @@ from pathlib import Path
 
 from pipeline.core.atomic import write_json
 from pipeline.core.naming import EXPORTED_KINDS, run_key
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.export import ExportMeta, export_bundle
 from pipeline.export.onnx_export import file_digest
 from pipeline.inputs.contract import InputContract
 from pipeline.models import count_parameters, load_model
+from pipeline.params.load import load_params
 
 log = logging.getLogger("export")
 

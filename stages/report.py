@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 
-from pipeline.core.params import PARAMS_FILE, load_params
+from pipeline.core.params import PARAMS_FILE
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.params.load import load_params
 from pipeline.reporting.compare import compare
 from pipeline.reporting.cross_dataset import write_cross_dataset
 from pipeline.reporting.render import collect_inputs, missing_inputs, run_folder_paths, write_report

@@ -220,7 +220,7 @@ class MapOf(Spec):
 @dataclass
 class Open(Spec):
     """A mapping checked by another registry (model and loss specs): here only that it has a ``name_key``;
-    ``registry`` (``"loss"``, ``"model"``) names the registry that :func:`pipeline.core.params.check_params`
+    ``registry`` (``"loss"``, ``"model"``) names the registry that :func:`pipeline.params.load.check_params`
     runs it through."""
 
     name_key: str = "name"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.core.params import load_params
+from pipeline.params.load import load_params
 from pipeline.reporting.verdict import NOT_RUN, Claim, claims
 
 # Claims that only restate the architecture: the same in every run folder, shown once on each page.

@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 from pipeline.core.atomic import write_json
-from pipeline.core.params import load_params
+from pipeline.params.load import load_params
 
 log = logging.getLogger("snapshot")
 # Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
