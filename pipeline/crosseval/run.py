@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.analyze.classify import OnnxClassifier
 from pipeline.crosseval.folder import read_folder
 from pipeline.crosseval.score import score_folder, write_scores
+from pipeline.export.classifier import OnnxClassifier
 
 
 def evaluate_models(name: str, folder: Path, model_dirs: list[Path], out: Path) -> dict[str, Any]:
