@@ -24,7 +24,7 @@ import torch
 import pipeline  # noqa: F401  (telemetry off before any import)
 from pipeline.analyze.cli import run as analyze_cli
 from pipeline.analyze.demo import Shot, detectable_faces, read_fer_faces, write_video
-from pipeline.analyze.resolve import resolve_model
+from pipeline.export.resolve import resolve_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -35,7 +35,7 @@ from pipeline.benchmark.speed import sync
 from pipeline.core.atomic import write_json
 from pipeline.core.constants import SPLIT_CODE
 from pipeline.core.devices import device_name, resolve_device
-from pipeline.core.profiles import merge
+from pipeline.params.profiles import merge
 from pipeline.dataset.class_weights import balanced_class_weights
 from pipeline.dataset.prepared import PreparedData, load_prepared, save_prepared
 from pipeline.inputs.device_data import DeviceSplit

@@ -21,13 +21,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.core.atomic import write_json
-from pipeline.core.devices import resolve_device
-from pipeline.core.params import load_params
-from pipeline.core.runfacts import benchmark_facts_path, read_facts, run_facts
-from pipeline.core.stage import run_stage, stage_parser
 from pipeline.benchmark.benchmarking import BenchmarkSettings, benchmark_model
 from pipeline.benchmark.remeasure import code_digest, identity, latency_report, still_valid
+from pipeline.core.atomic import write_json
+from pipeline.core.devices import resolve_device
+from pipeline.core.runfacts import benchmark_facts_path, read_facts, run_facts
+from pipeline.core.stage import run_stage, stage_parser
+from pipeline.core.stale import remove_stale
+from pipeline.params.load import load_params
 
 log = logging.getLogger("benchmark")
 
@@ -47,10 +48,8 @@ def main(argv=None) -> None:
     out = Path(args.out)
     facts = RunFacts(Path(args.run_facts) if args.run_facts else benchmark_facts_path(out))
     if not args.model_names:  # the folder mirrors `models`: reports of models no longer there go
-        for stale in sorted(out.glob("*.json")):
-            if stale.stem not in models:
-                stale.unlink()
-                log.info("removed %s (%r is no longer in params.yaml models)", stale, stale.stem)
+        for stale in remove_stale(out, ["*.json"], models):
+            log.info("removed %s (%r is no longer in params.yaml models)", stale, stale.stem)
         facts.keep_only("models", models)
     settings = BenchmarkSettings.from_params(params["benchmark"], params["train"]["input_size"])
     device = resolve_device(params["train"]["device"])
@@ -104,9 +103,7 @@ def emoxnet_latencies(params: dict, out: Path, settings: BenchmarkSettings, devi
                       machine: dict) -> None:
     """Batch-1 latency of each EmoXNet architecture (params emoxnet.models), kept when unchanged."""
     models = params.get("emoxnet", {}).get("models", {})
-    for stale in sorted(out.glob("*.json")):
-        if stale.stem not in models:
-            stale.unlink()
+    remove_stale(out, ["*.json"], models)
     facts.keep_only("emoxnet", models)
     for name, spec in models.items():
         wanted = identity(spec, settings, code)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 
 from pipeline.core.atomic import write_json
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.class_weights import balanced_class_weights
 from pipeline.dataset.prepared import load_prepared
+from pipeline.params.load import load_params
 
 log = logging.getLogger("class_weights")
 

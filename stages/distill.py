@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.core.naming import RunKind
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
+from pipeline.params.load import load_params
 from pipeline.training.losses import build_loss
 from pipeline.training.runs import RunSpec, check_run_setup, class_weights_for, train_over_seeds
 from pipeline.training.soft_targets import load_soft_targets, load_teacher

@@ -14,8 +14,9 @@ import logging
 from pathlib import Path
 
 from pipeline.core.atomic import atomic_path, write_text
-from pipeline.core.params import emoxnet_section, load_params
+from pipeline.core.params import emoxnet_section
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.params.load import load_params
 from pipeline.reporting.cells import frame_markdown
 from pipeline.reporting.emoxnet_page import EmoxnetInputs, build_emoxnet_report
 

@@ -15,12 +15,13 @@ import logging
 from pathlib import Path
 
 from pipeline.core.devices import resolve_device
-from pipeline.core.params import emoxnet_section, load_params
+from pipeline.core.params import emoxnet_section
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
 from pipeline.ensemble.build import build_ensemble
 from pipeline.ensemble.members import member_outputs
 from pipeline.evaluation.test_set import write_evaluation
+from pipeline.params.load import load_params
 from pipeline.training.soft_targets import save_soft_targets
 
 log = logging.getLogger("ensemble")

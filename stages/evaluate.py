@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 
 from pipeline.core.devices import resolve_device
-from pipeline.core.params import load_params
 from pipeline.core.runfacts import run_facts
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
 from pipeline.evaluation.test_set import score_test_split, write_evaluation
 from pipeline.models import load_model
+from pipeline.params.load import load_params
 
 log = logging.getLogger("evaluate")
 

@@ -21,12 +21,13 @@ from pathlib import Path
 
 from pipeline.core.atomic import write_json
 from pipeline.core.naming import EXPORTED_KINDS, run_key
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.core.stale import remove_stale
 from pipeline.export import ExportMeta, export_bundle
 from pipeline.export.onnx_export import file_digest
 from pipeline.inputs.contract import InputContract
 from pipeline.models import count_parameters, load_model
+from pipeline.params.load import load_params
 
 log = logging.getLogger("export")
 
@@ -70,10 +71,9 @@ def main(argv=None) -> None:
                  index[name]["size_mib"], index[name]["parity_max_abs_diff"],
                  "  [trained on SYNTHETIC data]" if export_meta.synthetic else "")
     write_json(args.out / "index.json", {"models": index})
-    for stale in sorted([*args.out.glob("*.onnx"), *args.out.glob("*.md")]):
-        if stale.stem not in index:  # a run no longer trained (e.g. removed from distill.runs): not offered to analyze
-            stale.unlink()
-            log.info("removed %s (no trained run %r any more)", stale, stale.stem)
+    # A run no longer trained (e.g. removed from distill.runs) is not offered to analyze.
+    for stale in remove_stale(args.out, ["*.onnx", "*.md"], index):
+        log.info("removed %s (no trained run %r any more)", stale, stale.stem)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import time
 
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.params.load import load_params
 from pipeline.sources.synthetic import generate, write_fer2013_csv
 
 log = logging.getLogger("generate")

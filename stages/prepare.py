@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 import time
 
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import save_prepared
+from pipeline.params.load import load_params
 from pipeline.sources.loading import load_source
 
 log = logging.getLogger("prepare")

@@ -16,15 +16,12 @@ the working tree's (or ``--against`` another revision), with Δ and noise marked
 
 from __future__ import annotations
 
-import logging
-
-from pipeline.core.params import PARAMS_FILE, load_params
+from pipeline.core.params import PARAMS_FILE
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.reporting.collect import run_folder_paths
 from pipeline.reporting.compare import compare
-from pipeline.reporting.cross_dataset import write_cross_dataset
-from pipeline.reporting.render import collect_inputs, missing_inputs, run_folder_paths, write_report
+from pipeline.reporting.run_report import write_run_report
 
-log = logging.getLogger("report")
 FLAGS = (("--validation", "validation report (.json)"), ("--models", "folder of training runs"),
          ("--eval", "folder of evaluations"), ("--benchmarks", "folder of benchmark reports"),
          ("--tables", "output folder for the tables"), ("--figures", "output folder for Fig. 4"),
@@ -54,16 +51,7 @@ def main(argv=None) -> None:
     absent = [f for f, _ in FLAGS if not paths.get(f[2:])]
     if absent:
         parser.error(f"missing {', '.join(absent)} (or give --run-folder)")
-    inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
-                            paths["benchmarks"], paths.get("run_info"), paths.get("benchmark_run"))
-    tables = write_report(inputs, paths["tables"], paths["figures"], paths["summary"],
-                          None if args.run_folder else args.examples)
-    if args.cross_eval and write_cross_dataset(args.cross_eval, paths["tables"]):
-        log.info("wrote the cross-dataset table from %s", args.cross_eval)
-    for item in missing_inputs(inputs):
-        log.warning("missing input: %s", item)
-    log.info("wrote %d tables to %s, Fig. 4 to %s, the summary to %s", len(tables), paths["tables"],
-             paths["figures"], paths["summary"])
+    write_run_report(paths, None if args.run_folder else args.examples, args.cross_eval)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 
 from pipeline.core.devices import resolve_device
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
-from pipeline.inputs.device_data import DeviceSplit
 from pipeline.dataset.prepared import load_prepared
+from pipeline.inputs.device_data import DeviceSplit
+from pipeline.params.load import load_params
 from pipeline.training.soft_targets import compute_soft_targets, load_teacher, save_soft_targets
 
 log = logging.getLogger("soft_targets")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.core.params import load_params
+from pipeline.core.naming import LITE_KINDS
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
-from pipeline.core.naming import LITE_KINDS
 from pipeline.emoxnet.training import train_lite
+from pipeline.params.load import load_params
 from pipeline.training.soft_targets import load_soft_targets
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import load_prepared
 from pipeline.emoxnet.training import train_member
+from pipeline.params.load import load_params
 
 
 def main(argv=None) -> None:

@@ -14,12 +14,12 @@ from pipeline.core.atomic import write_json
 from pipeline.core.devices import resolve_device
 from pipeline.core.naming import RunKind
 from pipeline.core.runfacts import run_facts, write_run_facts
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.dataset.prepared import PreparedData, load_prepared
 from pipeline.ensemble.teacher import assemble_ensemble, ensemble_teacher_metrics
 from pipeline.inputs.contract import InputContract
 from pipeline.models import save_model
+from pipeline.params.load import load_params
 from pipeline.training.losses import build_loss
 from pipeline.training.runs import RunSpec, check_run_setup, class_weights_for, train_over_seeds
 

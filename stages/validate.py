@@ -12,8 +12,8 @@ import logging
 import time
 
 from pipeline.core.atomic import write_json
-from pipeline.core.params import load_params
 from pipeline.core.stage import run_stage, stage_parser
+from pipeline.params.load import load_params
 from pipeline.sources.validate import validate
 
 log = logging.getLogger("validate")

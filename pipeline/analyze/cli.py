@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pipeline  # noqa: F401  (telemetry off before any import)
-from pipeline.analyze.resolve import DEFAULT_MODEL, resolve_model
 from pipeline.analyze.settings import Settings
+from pipeline.export.resolve import DEFAULT_MODEL, resolve_model
 
 log = logging.getLogger("analyze")
 
@@ -77,10 +77,10 @@ def run(argv: list[str] | None = None) -> int:
                         min_episode_s=args.min_episode, detect_width=args.detect_width, full_scan_s=args.full_scan, all_faces=args.all_faces,
                         roi=parse_roi(args.roi), batch_size=args.batch_size, top_moments=args.top_moments,
                         threads=args.threads)
-    from pipeline.analyze.classify import OnnxClassifier
     from pipeline.analyze.outputs import SYNTHETIC_WARNING, write_outputs
     from pipeline.analyze.run import analyze
     from pipeline.analyze.sources import classify_input
+    from pipeline.export.classifier import OnnxClassifier
     from pipeline.export.onnx_export import file_sha256
 
     model_path = resolve_model(args.model, args.models_dir)

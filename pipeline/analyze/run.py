@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline.analyze.classify import OnnxClassifier
 from pipeline.analyze.detect import FaceDetector, crop_faces
 from pipeline.analyze.settings import Settings
 from pipeline.analyze.smooth import hysteresis_labels, smooth_probabilities, valence
 from pipeline.analyze.sources import ImageSkip, Sample, VideoSampler, iterate_images, prefetch
 from pipeline.analyze.track import IoUTracker, participant_tracks
+from pipeline.export.classifier import OnnxClassifier
 
 log = logging.getLogger(__name__)
 

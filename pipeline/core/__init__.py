@@ -1,1 +1,1 @@
-"""What every stage shares: constants, atomic writes, devices, the strict params loader, profiles."""
+"""What every stage shares: constants, atomic writes, devices, naming, the params schema, run facts."""

@@ -1,17 +1,15 @@
-"""params.yaml read through one strict policy: every key known, every value typed and in range.
+"""params.yaml's schema: every key known, every value typed and in range, and the rules across sections.
 
-Each stage calls :func:`load_params` before doing any work, so a misspelt key (``batch_szie``),
-a negative ``alpha`` or ``epochs: 0`` stops ``dvc repro`` at once with a message that names the
-key, its section and the allowed keys, instead of being ignored or failing deep inside PyTorch.
+Each stage loads params through :func:`pipeline.params.load.load_params` before doing any work, so a
+misspelt key (``batch_szie``), a negative ``alpha`` or ``epochs: 0`` stops ``dvc repro`` at once with a
+message that names the key, its section and the allowed keys, instead of being ignored or failing deep
+inside PyTorch.
 
 A schema is a plain mapping of key -> :class:`Spec`; a new section or key is one entry in
-:data:`SCHEMA`. Model specs (``models.<name>``, ``emoxnet.models.<name>``) and loss specs (every
-``Open(registry=...)`` key) are checked here too, through their own registries
-(``pipeline.models.normalise_spec``, ``pipeline.training.losses.build_loss``): the first stage of
-``dvc repro`` (and the Prefect coordinator's plan) refuses ``distill.runs.E1.loss.alpha: -1`` before
-the teacher trains. Those registries are imported inside :func:`_registry_checks` only (they need
-torch; pipeline/core imports no higher layer at module level), so every stage's dvc.yaml deps list
-``pipeline/models`` and ``pipeline/training`` (tests/test_dependencies.py).
+:data:`SCHEMA`. This module checks a params tree against it (:func:`check_schema`). Model specs
+(``models.<name>``, ``emoxnet.models.<name>``) and loss specs (every ``Open(registry=...)`` key) are
+only found here (:func:`registry_specs`): their own registries check them, and since those stand above
+pipeline/core, the check that runs them (``pipeline.params.load``) does too.
 """
 
 from __future__ import annotations
@@ -175,29 +173,8 @@ def registry_specs(spec: Spec, value: Any, key: str = "") -> Iterator[tuple[str,
             yield from registry_specs(spec.item, v, f"{key}[{i}]")
 
 
-def _registry_checks(params: dict[str, Any]) -> None:
-    """Every loss spec through the loss registry (name, keys, ranges: ``alpha >= 0``...), every model spec
-    through the model registry (family, keys); the architectures' size limits need the data's class count
-    and are checked by the training stages (``check_input_size``)."""
-    from pipeline.models import normalise_spec  # here, not at the top: a higher layer, and it imports torch
-    from pipeline.training.losses import build_loss
-
-    for registry, key, value in registry_specs(SCHEMA, params):
-        try:
-            if registry == "loss":
-                build_loss(value, where=key)
-            elif registry == "model":
-                normalise_spec(value, where=f"params.yaml: {key}")
-            else:
-                raise ParamsError(f"params.yaml: {key}: no registry {registry!r} to check it")
-        except ParamsError:
-            raise
-        except ValueError as exc:
-            raise ParamsError(str(exc)) from None
-
-
-EXTRA_CHECKS: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks, _teacher_ensemble_checks,
-                                                        _registry_checks]
+# The rules across sections, run after the schema (in this order) by check_schema.
+SECTION_RULES: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet_checks, _teacher_ensemble_checks]
 
 
 def section_spec(name: str) -> Section:
@@ -207,7 +184,7 @@ def section_spec(name: str) -> Section:
 
 
 def check_section(name: str, value: Any, require: bool = True) -> dict[str, Any]:
-    """One section checked like load_params checks it (``require=False``: a partial mapping)."""
+    """One section checked like the schema checks it in the whole tree (``require=False``: a partial mapping)."""
     return section_spec(name).check(value, name, require=require)
 
 
@@ -224,11 +201,13 @@ def emoxnet_section(params: dict[str, Any]) -> dict[str, Any]:
     return params["emoxnet"]
 
 
-def check_params(raw: Any) -> dict[str, Any]:
-    """The whole params tree checked against :data:`SCHEMA`; returns it normalised (floats as float)."""
+def check_schema(raw: Any) -> dict[str, Any]:
+    """The whole params tree checked against :data:`SCHEMA` and :data:`SECTION_RULES`; returns it normalised
+    (floats as float). Model and loss specs are checked by their registries after this
+    (:func:`pipeline.params.load.check_params`)."""
     params = SCHEMA.check(raw, "")
-    for extra in EXTRA_CHECKS:
-        extra(params)
+    for rule in SECTION_RULES:
+        rule(params)
     return params
 
 
@@ -240,15 +219,3 @@ def portable_kernels_requested(path: str | Path = PARAMS_FILE) -> bool:
         return raw["train"].get("portable_kernels") is True
     except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
         return False
-
-
-def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
-    """Read and check params.yaml; raise ParamsError/FileNotFoundError naming what is wrong."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run stages from the repository root")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-    return check_params(raw)

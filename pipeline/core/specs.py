@@ -203,24 +203,26 @@ class Section(Spec):
 class MapOf(Spec):
     """A mapping of user-chosen names (models, runs) to values of one spec."""
 
+    NAMES: ClassVar[str] = "names"  # what its keys are, in words
     value: Spec = field(default_factory=Section)
     min_len: int = 1
+    names: Spec = field(default_factory=Name)  # each key's check
     optional: bool = False
     default: Any = None  # an optional key's value when params.yaml leaves it out
 
     def describe(self) -> str:
-        return f"a mapping of names to {self.value.describe()}"
+        return f"a mapping of {self.NAMES} to {self.value.describe()}"
 
     def check(self, value, key):
         if not isinstance(value, dict) or len(value) < self.min_len:
             raise _fail(key, self, value)
-        return {Name().check(k, f"{key} (name {k!r})"): self.value.check(v, f"{key}.{k}") for k, v in value.items()}
+        return {self.names.check(k, f"{key} (name {k!r})"): self.value.check(v, f"{key}.{k}") for k, v in value.items()}
 
 
 @dataclass
 class Open(Spec):
     """A mapping checked by another registry (model and loss specs): here only that it has a ``name_key``;
-    ``registry`` (``"loss"``, ``"model"``) names the registry that :func:`pipeline.core.params.check_params`
+    ``registry`` (``"loss"``, ``"model"``) names the registry that :func:`pipeline.params.load.check_params`
     runs it through."""
 
     name_key: str = "name"
@@ -251,17 +253,10 @@ class StageName(Matching):
 
 
 @dataclass
-class TableOf(Spec):
+class TableOf(MapOf):
     """A mapping of stage names to values of one spec (``orchestration.timeout_s``)."""
 
+    NAMES: ClassVar[str] = "stage names"
     value: Spec = field(default_factory=Name)
-    optional: bool = False
-    default: Any = None  # an optional key's value when params.yaml leaves it out
-
-    def describe(self) -> str:
-        return f"a mapping of stage names to {self.value.describe()}"
-
-    def check(self, value, key):
-        if not isinstance(value, dict):
-            raise _fail(key, self, value)
-        return {StageName().check(k, f"{key} (name {k!r})"): self.value.check(v, f"{key}.{k}") for k, v in value.items()}
+    min_len: int = 0
+    names: Spec = field(default_factory=StageName)

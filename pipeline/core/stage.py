@@ -2,7 +2,7 @@
 
 A stage module is ``main(argv)`` that parses its paths with :func:`stage_parser` (dvc.yaml
 writes every path once, on the stage's command line), loads params with
-:func:`pipeline.core.params.load_params`, calls ``pipeline`` and writes its outputs.
+:func:`pipeline.params.load.load_params`, calls ``pipeline`` and writes its outputs.
 """
 
 from __future__ import annotations

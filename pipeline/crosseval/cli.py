@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pipeline  # noqa: F401  (telemetry off before any import)
-from pipeline.analyze.resolve import DEFAULT_MODEL, resolve_model
+from pipeline.export.resolve import DEFAULT_MODEL, resolve_model
 
 log = logging.getLogger("evaluate-folder")
 
@@ -36,9 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from pipeline.analyze.classify import OnnxClassifier
     from pipeline.crosseval import read_folder, score_folder, write_scores
     from pipeline.crosseval.score import summary_lines
+    from pipeline.export.classifier import OnnxClassifier
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = build_parser().parse_args(argv)

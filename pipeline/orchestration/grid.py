@@ -22,8 +22,8 @@ from typing import Any
 import yaml
 
 from pipeline.core.atomic import write_text
-from pipeline.core.params import check_params
-from pipeline.core.profiles import REPLACE_MARKER, _flow, edit_text
+from pipeline.params.load import check_params
+from pipeline.params.profiles import REPLACE_MARKER, _flow, edit_text
 
 GRID_RUN = "grid"
 

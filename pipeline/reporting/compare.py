@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from pipeline.reporting import cells
-from pipeline.reporting.render import collect_inputs, pipeline_paths
+from pipeline.reporting.collect import collect_inputs, pipeline_paths
 from pipeline.reporting.table4_accuracy import row_label, table_iv
 
 WORKTREE = None  # the ``rev`` that means the working tree

@@ -11,7 +11,7 @@ import pandas as pd
 from pipeline.benchmark.speed import Speed, benchmarked_speed
 from pipeline.reporting.cells import frame_markdown
 from pipeline.reporting.emoxnet import emoxnet_table, lite_vs_mini
-from pipeline.reporting.render import read_json
+from pipeline.reporting.collect import read_json
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.core.params import load_params
+from pipeline.params.load import load_params
+from pipeline.reporting.collect import collect_inputs, run_folder_paths
 from pipeline.reporting.verdict import NOT_RUN, Claim, claims
 
 # Claims that only restate the architecture: the same in every run folder, shown once on each page.
@@ -29,8 +30,6 @@ def run_folders(examples_dir: str | os.PathLike) -> list[Path]:
 
 def measured_claims(run_dir: Path) -> tuple[str, list[Claim]]:
     """(what was run, in words; the claims this folder has a number for, structural ones left out)."""
-    from pipeline.reporting.render import collect_inputs, run_folder_paths
-
     paths = run_folder_paths(run_dir)
     inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
                             paths["benchmarks"], paths["run_info"], paths["benchmark_run"])

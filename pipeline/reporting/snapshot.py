@@ -3,11 +3,12 @@
     uv run python -m pipeline.reporting.snapshot reports/examples/<name> --project . \
         --profile "profiles/fer2013-converged.yaml" --wall-time "2 h 10 min on 2 CPU cores"
 
-A run folder (:func:`pipeline.reporting.render.run_folder_paths`) holds only small text files: the
+A run folder (:func:`pipeline.reporting.collect.run_folder_paths`) holds only small text files: the
 params, validation.json, each run's training metrics (with its run.json: device, threads, versions)
 and dvclive curves, each evaluation's metrics, run.json and confusion counts, the benchmark reports
 with their run facts (benchmark_run.json), and run.json (profile, commit, wall time). Checkpoints
-stay in DVC. The folder is then rendered in place exactly as ``stages.report --run-folder`` does.
+stay in DVC. The folder is then rendered in place by the report stage's own code
+(:func:`pipeline.reporting.run_report.write_run_report`), exactly as ``stages.report --run-folder`` does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ import shutil
 from pathlib import Path
 
 from pipeline.core.atomic import write_json
-from pipeline.core.params import load_params
+from pipeline.core.gitinfo import git_commit
+from pipeline.core.runfacts import benchmark_facts_path
+from pipeline.params.load import load_params
+from pipeline.reporting.collect import pipeline_paths, run_folder_paths, runs_under
+from pipeline.reporting.model import ReportInputs, run_ids
+from pipeline.reporting.run_report import write_run_report
 
 log = logging.getLogger("snapshot")
 # Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
@@ -45,10 +51,6 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
 
     Only the runs its params ask for, trained on its params' data, are copied (a run folder left over from
     another profile is not)."""
-    from pipeline.reporting.model import ReportInputs, run_ids
-    from pipeline.core.runfacts import benchmark_facts_path
-    from pipeline.reporting.render import pipeline_paths, run_folder_paths, runs_under
-
     paths = pipeline_paths(project)
     if (dest / "params.yaml").exists():
         raise FileExistsError(f"{dest} already holds a run (params.yaml): pick a new folder or remove it first")
@@ -90,12 +92,9 @@ def main(argv=None) -> None:
     parser.add_argument("--wall-time", required=True, help="how long it took, on what machine")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from pipeline.core.gitinfo import git_commit
-    from stages.report import main as report
-
     commit = args.commit or git_commit(args.project)
     count = snapshot(args.project, args.dest, {"profile": args.profile, "commit": commit, "wall_time": args.wall_time})
-    report(["--run-folder", str(args.dest)])
+    write_run_report(run_folder_paths(args.dest))
     print(json.dumps({"run_folder": str(args.dest), "files": count}))
 
 

@@ -7,11 +7,13 @@ from typing import Any
 
 from pipeline.core.params import check_section, section_spec
 
-_SCHEMA_DEFAULTS = section_spec("train").defaults()  # schedule and the augmentations: written once, in the schema
+_TRAIN_SPEC = section_spec("train")
+_SCHEMA_DEFAULTS = _TRAIN_SPEC.defaults()  # schedule and the augmentations: written once, in the schema
 
-# Learning-rate schedules: ReduceLROnPlateau on val loss (the paper's, stepped per epoch), OneCycle
-# (warm-up to ``lr`` then cosine annealing, stepped per batch) and cosine annealing to 0 per epoch.
-SCHEDULES = ("plateau", "onecycle", "cosine")
+# Learning-rate schedules, named once in the schema's ``train.schedule``: ReduceLROnPlateau on val loss
+# ("plateau", the paper's, stepped per epoch), OneCycle ("onecycle": warm-up to ``lr`` then cosine
+# annealing, stepped per batch) and cosine annealing to 0 per epoch ("cosine").
+SCHEDULES: tuple[str, ...] = _TRAIN_SPEC.keys["schedule"].values
 
 
 @dataclass(frozen=True)

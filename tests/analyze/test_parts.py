@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.analyze.resolve import resolve_model
 from pipeline.analyze.smooth import hysteresis_labels, smooth_probabilities, valence
 from pipeline.analyze.tasks import assign_tasks, read_markers
 from pipeline.analyze.track import IoUTracker, participant_tracks
+from pipeline.export.resolve import resolve_model
 
 
 def test_markers_errors_name_file_and_row(tmp_path):

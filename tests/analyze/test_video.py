@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from pipeline.analyze.cli import run as cli_run
-from pipeline.analyze.classify import OnnxClassifier
 from pipeline.analyze.demo import Shot, face_present, write_video
 from pipeline.analyze.run import analyze
 from pipeline.analyze.settings import Settings
+from pipeline.export.classifier import OnnxClassifier
 
 from .conftest import FPS, SCRIPT
 

@@ -7,8 +7,9 @@ import copy
 import pytest
 import yaml
 
-from pipeline.core.params import ParamsError, check_params, load_params
-from pipeline.core.profiles import apply_profile
+from pipeline.core.params import ParamsError
+from pipeline.params.load import check_params, load_params
+from pipeline.params.profiles import apply_profile
 from tests.helpers import REPO_ROOT
 
 DEFAULT = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())

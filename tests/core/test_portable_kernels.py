@@ -66,7 +66,8 @@ def test_portable_kernels_pin_avx2_and_match_the_pins_set_by_hand(tmp_path):
 
 
 def test_portable_kernels_is_a_checked_param():
-    from pipeline.core.params import ParamsError, check_params
+    from pipeline.core.params import ParamsError
+    from pipeline.params.load import check_params
 
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     assert params["train"]["portable_kernels"] is False

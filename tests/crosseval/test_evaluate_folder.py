@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.analyze.resolve import RELEASE_MODELS
 from pipeline.core.constants import IMAGENET_MEAN, IMAGENET_STD
 from pipeline.crosseval import canonical_class, read_folder
 from pipeline.export import ExportMeta, export_bundle
+from pipeline.export.resolve import RELEASE_MODELS
 from pipeline.models import build_model
 from pipeline.sources.ferplus import CLASS_NAMES_7, CLASS_NAMES_8
 from tests.crosseval.conftest import FOLDERS, PER_CLASS

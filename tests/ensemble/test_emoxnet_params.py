@@ -7,7 +7,8 @@ import copy
 import pytest
 import yaml
 
-from pipeline.core.params import ParamsError, check_params
+from pipeline.core.params import ParamsError
+from pipeline.params.load import check_params
 
 
 @pytest.fixture(scope="module")

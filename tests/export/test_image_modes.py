@@ -14,10 +14,10 @@ import pytest
 import torch
 import yaml
 
-from pipeline.analyze.classify import OnnxClassifier
 from pipeline.dataset.prepared import PreparedData
 from pipeline.evaluation.test_set import score_test_split
 from pipeline.export import read_meta
+from pipeline.export.classifier import OnnxClassifier
 from pipeline.inputs.contract import InputContract
 from pipeline.inputs.device_data import resize_uint8, to_model_input
 from pipeline.models import load_model, save_model

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.analyze.resolve import DEFAULT_MODEL, RELEASE_MODELS, resolve_model
+from pipeline.export.resolve import DEFAULT_MODEL, RELEASE_MODELS, resolve_model
 from tests.helpers import REPO_ROOT
 
 RELEASE = REPO_ROOT / "release"

@@ -12,7 +12,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pipeline.core.params import ParamsError, check_params
+from pipeline.core.params import ParamsError
+from pipeline.params.load import check_params
 from tests.helpers import dvc, project_copy, subprocess_env
 
 STAGES = ("generate", "validate", "prepare", "class_weights", "emoxnet_member", "train_teacher", "soft_targets",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.core.profiles import apply_profile
+from pipeline.params.profiles import apply_profile
 from tests.helpers import REPO_ROOT, dvc
 
 PAPER_RUNS = {"E1": ("student_a", 3, 0.20), "E2": ("student_a", 3, 0.15), "E3": ("student_b", 3, 0.20),

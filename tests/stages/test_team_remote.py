@@ -28,7 +28,8 @@ from tests.orchestration.test_ssh_remote import sshd  # noqa: F401  (the fixture
 
 pytestmark = pytest.mark.long
 
-STAGES = ("generate", "validate", "prepare", "class_weights", "train_teacher", "evaluate_teacher")
+STAGES = ("generate", "validate", "prepare", "class_weights", "emoxnet_member", "train_teacher", "evaluate_teacher")
+ITEMS = tuple(f"{s}@vgg13" if s == "emoxnet_member" else s for s in STAGES)  # the teacher's dep: one tiny member
 CACHED = ("data/raw/synthetic.csv.gz", "data/prepared/dataset.npz", "models/teacher/model.pt")  # only in the remote
 RUN_FACTS = ("models/teacher/run.json", "reports/eval/teacher/run.json")
 UP_TO_DATE = "Data and pipelines are up to date."
@@ -39,6 +40,7 @@ def tiny(params: dict) -> None:
     params["models"]["teacher"] = {"family": "resemotenet", "width": 0.0625, "se_reduction": 1}
     params["train"].update(input_size=16, batch_size=32, device="cpu")
     params["teacher"]["epochs"] = 1
+    params["emoxnet"]["members"] = {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16}}  # a teacher dep
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -54,7 +56,7 @@ def clone(origin: Path, dest: Path) -> Path:
 
 def assert_nothing_re_ran(repro_stdout: str) -> None:
     assert "Running stage" not in repro_stdout, repro_stdout
-    for stage in STAGES:
+    for stage in ITEMS:
         assert f"Stage '{stage}' didn't change, skipping" in repro_stdout, repro_stdout
 
 

@@ -7,9 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pipeline.core.params import ParamsError, check_params, load_params
+from pipeline.core.params import ParamsError
 from pipeline.inputs.device_data import random_affine, to_model_input
 from pipeline.models import build_model
+from pipeline.params.load import check_params, load_params
 from pipeline.training.checkpoint import load_checkpoint
 from pipeline.training.losses import CrossEntropy, build_loss
 from pipeline.training.trainer import TrainConfig, fit

@@ -1,4 +1,9 @@
-"""Batched ONNX Runtime inference of an exported model, preprocessing read from its metadata."""
+"""Batched ONNX Runtime inference of an exported model, preprocessing read from its metadata.
+
+The one way an exported file is applied: ``analyze``, ``evaluate-folder``, the cross_evaluate stage
+and the release card's scores all go through :class:`OnnxClassifier`, so each applies a model as
+it was scored.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``--model``: an exported ONNX file, or a run name resolved inside the export folder.
+"""``--model`` (of ``analyze`` and ``evaluate-folder``): an exported ONNX file, or a run name resolved
+inside the export folder.
 
 Default: ``release``, the model committed in release/ (trained on the real FER2013 through
 profiles/release.yaml; its card is release/fer2013.md), so ``analyze`` works in a fresh clone

@@ -11,7 +11,7 @@ import yaml
 from ruamel.yaml import YAML
 
 from pipeline.core.params import ParamsError
-from pipeline.core.profiles import _span, apply_profile, merge
+from pipeline.params.profiles import _span, apply_profile, merge
 from tests.helpers import REPO_ROOT
 
 PROFILES = sorted(p.name for p in (REPO_ROOT / "profiles").glob("*.yaml"))

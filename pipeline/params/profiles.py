@@ -1,6 +1,6 @@
 """Apply a versioned params profile (profiles/*.yaml) on top of params.yaml, keeping its comments.
 
-    uv run python -m pipeline.core.profiles profiles/paper.yaml   # then: uv run dvc exp run
+    uv run python -m pipeline.params.profiles profiles/paper.yaml   # then: uv run dvc exp run
 
 A profile holds only the keys it changes; mappings are merged key by key, except those marked
 ``replace: true`` at their top (e.g. a run list), which replace the base mapping whole.
@@ -22,7 +22,8 @@ import yaml as pyyaml
 from ruamel.yaml import YAML
 
 from pipeline.core.atomic import write_text
-from pipeline.core.params import ParamsError, check_params
+from pipeline.core.specs import ParamsError
+from pipeline.params.load import check_params
 
 REPLACE_MARKER = "replace"
 
