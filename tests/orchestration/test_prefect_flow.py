@@ -272,6 +272,7 @@ def _running_item(client, repo: Path, timeout: float = 240):
                     timeout, "item@a running on a worker")
 
 
+@pytest.mark.long
 def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack, client, tmp_path, capsys):
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
 
@@ -306,6 +307,7 @@ def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack,
     assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a")) == {}
 
 
+@pytest.mark.long
 def test_worker_lost_with_its_process_tree_is_noticed_and_the_stage_retried(stack, client, tmp_path, capsys):
     repo = make_toy_project(tmp_path, sleep_s=15)
     proc = start_reproduce(repo, stack, "item@a")

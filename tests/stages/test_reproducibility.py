@@ -22,6 +22,8 @@ import pytest
 from tests.helpers import run
 from tests.stages.tiny_project import dvc, git, tiny_origin
 
+pytestmark = pytest.mark.long  # two full tiny `dvc repro`s, clones, a queued grid: the end-to-end tier
+
 TIMING_WORDS = ("second", "latency", "throughput", "per_s", "time")
 UP_TO_DATE = "Data and pipelines are up to date."
 
