@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-PROB_FLOOR = 1e-12  # log(0) guard: the table must stay finite
+from pipeline.models.ensemble_teacher import PROB_FLOOR  # log(0) guard: the table must stay finite
 
 
 def mean_probabilities(logits: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> torch.Tensor:

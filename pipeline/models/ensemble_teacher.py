@@ -17,7 +17,7 @@ from torch import nn
 
 from pipeline.models.registry import build_model, register_family
 
-PROB_FLOOR = 1e-12  # log(0) guard, as pipeline.ensemble.combine
+PROB_FLOOR = 1e-12  # log(0) guard: an ensemble's log-probabilities stay finite (pipeline.ensemble.combine uses it too)
 
 
 class EnsembleModel(nn.Module):
