@@ -107,6 +107,39 @@ def paper_student(run: str) -> str | None:
     return next((r.student for r in paper.TABLE_IV["FER2013"] if r.run == run), None)
 
 
+def table_models(inputs: ReportInputs) -> list[str]:
+    """The models the size and architecture tables list: the paper's (Table II's order), then every other
+    model this run's distillation runs and baselines train (params.yaml decides; a new student needs no code)."""
+    trained = [r["model"] for r in run_ids(inputs) if r["model"]]
+    extra = [name for name in dict.fromkeys(trained) if name not in paper.TABLE_II and name in inputs.models]
+    return list(paper.TABLE_II) + extra
+
+
+def model_label(name: str | None) -> str:
+    """A model's name in the paper's style: Table II's label, "Student Model D" for params' ``student_d``."""
+    if name in paper.TABLE_II:
+        return paper.TABLE_II[name].label
+    if name and name.startswith("student_") and name != "student_":
+        return f"Student Model ({name.removeprefix('student_').upper()})"
+    return name or "?"
+
+
+def efficiency_runs(inputs: ReportInputs) -> dict[str, str]:
+    """Table V's rows, run -> label: the teacher, then one run per student of Tables I/II: the paper's Table V run
+    where it has one (E1 for A, E4 for B), else the student's first distillation run in params, else the paper's
+    run of it (E6 for C), else its baseline."""
+    rows = {"teacher": paper.TABLE_V_MODELS["teacher"]}
+    printed = {paper_student(run): run for run in paper.TABLE_V_MODELS if run != "teacher"}
+    for name in table_models(inputs):
+        if name == "teacher":
+            continue
+        ours = [r for r, cfg in inputs.distill_runs.items() if cfg.get("student") == name]
+        theirs = [r.run for r in paper.TABLE_IV["FER2013"] if r.student == name]
+        run = printed.get(name) or next(iter(ours + theirs), run_key(RunKind.BASELINE, name))
+        rows[run] = f"{model_label(name).removeprefix('Student Model ').strip('()')} ({run})"
+    return rows
+
+
 def student_of(run: str, inputs: ReportInputs) -> str:
     """Our model of a run: the teacher, the student a distill run names, or the paper's student of that run."""
     if run == "teacher":

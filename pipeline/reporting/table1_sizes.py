@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NONE, NOT_RUN
 from pipeline.reporting.layout import our_params
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, paper_student
+from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, model_label, paper_student, table_models
 from pipeline.reporting.records import Column, diff, frame, nan, section
 
 NAME = "table1_model_sizes"
@@ -30,13 +30,17 @@ COLUMNS = [
 
 def table_i(inputs: ReportInputs) -> Table:
     """Table I's seven FER models, plus our teacher and students, sizes in MB (10^6 B) and MiB."""
-    not_in_v = paper.Ref(None, f"{paper.PAPER}, Table V: not printed")
+    not_in_v = paper.Ref(None, f"{paper.PAPER}, Table V: not printed", dash=True)
     entries = [(row.name, row.size_mb, row.params, row.ours,
                 paper.TABLE_V_SIZE["teacher"] if row.ours == "teacher" else None) for row in paper.TABLE_I]
-    for name, arch in paper.TABLE_II.items():
-        if name != "teacher":
+    not_in_paper = paper.Ref(None, f"{paper.PAPER}: no such model", dash=True)
+    for name in table_models(inputs):
+        arch = paper.TABLE_II.get(name)
+        if arch is None:  # a student params adds: ours only
+            entries.append((f"{model_label(name)} (ours)", not_in_paper, not_in_paper, name, not_in_paper))
+        elif name != "teacher":
             size_mib = next((ref for run, ref in paper.TABLE_V_SIZE.items() if paper_student(run) == name), not_in_v)
-            entries.append((f"{arch.label} (Tables II, V)", paper.Ref(None, f"{paper.PAPER}: Table I has no students"),
+            entries.append((f"{arch.label} (Tables II, V)", paper.Ref(None, f"{paper.PAPER}: Table I has no students", dash=True),
                             arch.params, name, size_mib))
     records = []
     for label, size_mb, params, ours_name, size_mib in entries:
@@ -53,5 +57,6 @@ def table_i(inputs: ReportInputs) -> Table:
     notes = ["Sizes are float32 weights: MB = params x 4 / 10^6 (Table I's unit), MiB = params x 4 / 2^20 "
              "(Table V's unit). Students are not in the paper's Table I: their parameters are Table II's, "
              "their MiB Table V's. Ours: parameters counted on our models (reports/benchmark/*.json).",
-             "The other six models have no counterpart here (\"-\")."]
+             "The other six models have no counterpart here (\"-\"); models marked (ours) are students params.yaml "
+             "adds beyond the paper's three (no paper values)."]
     return Table(NAME, TABLE_TITLES[NAME], frame(records), [section(None, records, COLUMNS)], notes)

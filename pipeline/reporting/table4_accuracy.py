@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NONE, NOT_RUN
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, our_run, run_ids
+from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, model_label, our_run, run_ids
 from pipeline.reporting.records import Column, Record, diff, frame, heading, nan, section
 from pipeline.reporting.text import data_words, devices, printed_accuracy, schedule_words
 
@@ -25,8 +25,7 @@ def _setting(ours: Any, printed: Any, fmt: str) -> str:
 
 def row_label(run: str, model: str | None) -> str:
     """A row label in the paper's style for a run the paper does not have (baselines, extra runs)."""
-    arch = paper.TABLE_II.get(model or "")
-    name = f"Student Model {arch.label[-2]}" if arch and model != "teacher" else (model or "?")
+    name = model_label(model).replace("(", "").replace(")", "") if model != "teacher" else "teacher"
     return f"Baseline: {name} (CE, no teacher)" if run.startswith("baseline_") else f"{run}: {name}"
 
 

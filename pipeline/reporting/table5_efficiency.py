@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NOT_RUN
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, our_run, student_of
+from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, efficiency_runs, our_run, student_of
 from pipeline.reporting.records import Column, Record, diff, frame, nan, section
 from pipeline.reporting.text import bench_device, bench_devices, bench_torch, data_words
 
 NAME = "table5_efficiency"
-TABLE_V_RUNS: dict[str, str] = {"teacher": "ResEmoteNet", "E1": "A (E1)", "E4": "B (E4)", "E6": "C (E6)"}
 
 
 def printed(quantity: str, run: str, data: str) -> paper.Ref:
-    return paper.TABLE_V[data][quantity].get(run, paper.Ref(None, f"{paper.PAPER}, Table V: not printed"))
+    return paper.TABLE_V[data][quantity].get(run, paper.Ref(None, f"{paper.PAPER}, Table V: not printed", dash=True))
 
 
 def columns(comparable: bool) -> list[Column]:
@@ -50,7 +49,7 @@ def _record(inputs: ReportInputs, run: str, label: str, dataset: str, comparable
     bench = inputs.benchmarks.get(model) or {}
     ours = our_run(inputs, run)
     size = bench.get("size_mib_fp32")
-    size_ref = paper.TABLE_V_SIZE.get(run, paper.Ref(None, f"{paper.PAPER}, Table V: not printed"))
+    size_ref = paper.TABLE_V_SIZE.get(run, paper.Ref(None, f"{paper.PAPER}, Table V: not printed", dash=True))
     acc = ours.acc if ours else None
     acc_ref = printed("accuracy", run, dataset)
     mem, lat = bench.get("peak_inference_memory_mib"), bench.get("latency_ms_b1")
@@ -80,12 +79,14 @@ def table_v(inputs: ReportInputs) -> Table:
     """Size, accuracy, inference memory and latency of the teacher and the students, per dataset."""
     dataset = inputs.paper_dataset if inputs.paper_dataset in paper.TABLE_V else "FER2013"
     comparable = inputs.real_data and dataset == inputs.paper_dataset
-    records = [_record(inputs, run, label, dataset, comparable) for run, label in TABLE_V_RUNS.items()]
+    runs = efficiency_runs(inputs)
+    records = [_record(inputs, run, label, dataset, comparable) for run, label in runs.items()]
     sections = [section(f"{dataset}: ours, {data_words(inputs)}, beside the paper", records, columns(comparable),
                         right=None)]
     for other in paper.TABLE_V:
         if other != dataset:
-            others = [{"run": run, "_label": label, "_data": other} for run, label in TABLE_V_RUNS.items()]
+            others = [{"run": run, "_label": label, "_data": other} for run, label in runs.items()
+                      if run in paper.TABLE_V_MODELS]
             sections.append(section(f"{other}: the paper's values (this run's data is not {other})", others,
                                     PAPER_ONLY))
     benches = inputs.benchmarks.values()
