@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analyze import plots, report
+from pipeline.analyze.playable import COPY_NAME, browser_playable, write_playable_copy
 from pipeline.analyze.run import Analysis, prob_columns
 from pipeline.analyze.segments import episodes, moments, segment_table
 from pipeline.analyze.settings import Settings
@@ -59,9 +60,10 @@ def thumbnail_png(face: np.ndarray, size: int = 96) -> bytes:
 
 def write_outputs(a: Analysis, out_dir: str | os.PathLike, settings: Settings, model: dict[str, Any],
                   markers: list[Marker] | None = None, baseline: str | None = None,
-                  extra_warnings: list[str] | None = None) -> dict[str, Any]:
+                  extra_warnings: list[str] | None = None, video_copy: bool = True) -> dict[str, Any]:
     """frames.csv, segments.csv, moments.csv (+ thumbnails/), timeline.png, task_bars.png, summary.json,
-    report.html; returns the summary."""
+    report.html, and recording.webm when browsers cannot play the video as it is (``video_copy``);
+    returns the summary."""
     started = time.perf_counter()
     out = Path(out_dir)
     frames = a.frames
@@ -90,6 +92,15 @@ def write_outputs(a: Analysis, out_dir: str | os.PathLike, settings: Settings, m
     _write_bytes(out / "timeline.png", tl.png)
     _write_bytes(out / "task_bars.png", bars)
 
+    original_href = report_href = copy = None
+    if video:
+        original_href = Path(os.path.relpath(a.source.resolve(), out.resolve())).as_posix()
+        if browser_playable(a.source):
+            report_href = original_href
+        elif video_copy:
+            copy = write_playable_copy(a.source, out / COPY_NAME)
+            report_href = COPY_NAME
+
     warnings = list(extra_warnings or [])
     if model.get("trained_on_synthetic_data"):
         warnings.insert(0, SYNTHETIC_WARNING.format(name=model["name"]))
@@ -98,7 +109,8 @@ def write_outputs(a: Analysis, out_dir: str | os.PathLike, settings: Settings, m
     if face_seen < 0.5:
         warnings.append(f"{a.source.name}: a face was found at only {face_seen:.0%} of the instants "
                         "(turned away, too small, backlit?); check --roi and the camera framing")
-    outputs_s = time.perf_counter() - started
+    copy_s = copy["seconds"] if copy else 0.0
+    outputs_s = time.perf_counter() - started - copy_s  # the copy is timed on its own (video_copy_s)
     wall = a.timings["analysis_s"] + outputs_s
     instants = a.n_instants
     summary = {
@@ -106,20 +118,20 @@ def write_outputs(a: Analysis, out_dir: str | os.PathLike, settings: Settings, m
         "duration_s": a.duration_s, "face_seen_share": face_seen, "video": a.video,
         "model": model, "settings": settings.to_dict(),
         "markers": [m.__dict__ for m in markers] if markers else [], "baseline": base_desc,
+        "report_video": report_href, "video_copy": copy,
         "valence_weights": VALENCE_WEIGHTS,
         "speed": {"wall_s": wall, **{k: round(v, 4) for k, v in a.timings.items()}, "outputs_s": outputs_s,
+                  "video_copy_s": copy_s,
                   "instants_per_s": instants / wall if wall > 0 else None,
                   "realtime_factor": (a.duration_s / wall) if (a.duration_s and wall > 0) else None,
                   "cpu_count": os.cpu_count(), "load_average_1min": os.getloadavg()[0]},
         "versions": versions(), "skipped": a.skipped, "warnings": warnings,
         "files": ["frames.csv", "segments.csv", "moments.csv", "timeline.png", "task_bars.png", "summary.json",
-                  "report.html"] + list(mom["thumbnail"]),
+                  "report.html"] + ([COPY_NAME] if copy else []) + list(mom["thumbnail"]),
     }
     write_json(out / "summary.json", json.loads(json.dumps(summary, default=_jsonable)))
-    href = None
-    if video and a.source.suffix.lower() in report.PLAYABLE:
-        href = Path(os.path.relpath(a.source.resolve(), out.resolve())).as_posix()
-    write_text(out / "report.html", report.render(summary, tl, bars, segs, mom, moment_pngs, href, a.class_names))
+    write_text(out / "report.html", report.render(summary, tl, bars, segs, mom, moment_pngs, report_href, a.class_names,
+                                                  original_href))
     return summary
 
 

@@ -105,3 +105,44 @@ def task_bars(segments: pd.DataFrame, class_names: tuple[str, ...]) -> bytes:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return _png(fig)
+
+
+def study_figure(table: pd.DataFrame, class_names: tuple[str, ...]) -> bytes:
+    """Each task across participants: valence against each one's own baseline (the mean valence where
+    there is no baseline), one line per participant, and the shares of time each emotion dominated."""
+    tasks = list(dict.fromkeys(table["task"]))
+    people = list(dict.fromkeys(table["participant"]))
+    has_base = "delta_valence" in table and table["delta_valence"].notna().any()
+    column = "delta_valence" if has_base else "mean_valence"
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(max(8.0, 1.5 * len(tasks) + 4), 7.2),
+                                 gridspec_kw={"height_ratios": [1, 1.1]})
+    x = {t: i for i, t in enumerate(tasks)}
+    for k, (name, rows) in enumerate(table.groupby("participant", sort=False)):
+        dx = (k - (len(people) - 1) / 2) * 0.06
+        ax.plot([x[t] + dx for t in rows["task"]], rows[column], marker="o", lw=1, alpha=0.85, label=name)
+    ax.axhline(0, color="#888", lw=0.8)
+    ax.set_xticks(range(len(tasks)), tasks)
+    ax.set_xlim(-0.5, len(tasks) - 0.5)
+    ax.set_ylabel("valence − own baseline" if has_base else "mean valence")
+    ax.set_title("Valence per task, each participant against their own baseline" if has_base
+                 else "Mean valence per task (no --baseline given)", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, title="participant")
+    colors = palette(class_names)
+    # bars grouped by task (a gap between tasks), one per participant, the task named under its group
+    group = table["task"].map(x).to_numpy()
+    pos = group * (len(people) + 1) + table["participant"].map({p: i for i, p in enumerate(people)}).to_numpy()
+    bottoms = np.zeros(len(table))
+    for c in class_names:
+        share = table[f"dominant_{c}"].fillna(0).to_numpy()
+        bx.bar(pos, share, bottom=bottoms, color=colors[c], label=c, width=0.85)
+        bottoms += share
+    bx.set_xticks(pos, table["participant"], fontsize=7, rotation=90 if len(people) > 4 else 0)
+    for t, i in x.items():
+        bx.text(i * (len(people) + 1) + (len(people) - 1) / 2, -0.16, t, ha="center", va="top", fontsize=9,
+                transform=bx.get_xaxis_transform())
+    bx.set_ylim(0, 1)
+    bx.set_ylabel("share of face-seen time")
+    bx.set_title("Dominant emotion, per task and participant", fontsize=10)
+    bx.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _png(fig)

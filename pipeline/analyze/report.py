@@ -1,5 +1,7 @@
 """The self-contained HTML report: every figure and thumbnail embedded as a data URI; only the
-video (too big to embed) is linked, relative to the report, and hidden if the browser cannot play it."""
+video (too big to embed) is linked, relative to the report: the original when browsers play it, else
+the copy beside the report (:mod:`pipeline.analyze.playable`). The timeline, each moment and a
+``report.html#t=SECONDS`` link seek it."""
 
 from __future__ import annotations
 
@@ -38,14 +40,18 @@ _JS = """
   function show(t){ cur.style.display='block'; cur.style.left=(toF(t)*100)+'%'; }
   img.addEventListener('click',e=>{const r=img.getBoundingClientRect(); const t=toT((e.clientX-r.left)/r.width);
     if(t>=m.t0&&t<=m.t1) seek(t);});
-  document.querySelectorAll('[data-seek]').forEach(a=>a.addEventListener('click',()=>seek(parseFloat(a.dataset.seek))));
+  document.querySelectorAll('[data-seek]').forEach(a=>a.addEventListener('click',e=>{e.preventDefault();
+    seek(parseFloat(a.dataset.seek));}));
+  // report.html#t=12.5 (the study page's links) opens at that moment
+  function fromHash(){ const h=/^#t=([0-9.]+)$/.exec(location.hash); if(!h) return;
+    const t=parseFloat(h[1]); if(v && v.readyState<1){ v.addEventListener('loadedmetadata',()=>seek(t),{once:true}); show(t); }
+    else seek(t); }
+  window.addEventListener('hashchange',fromHash); fromHash();
   if(v){ v.addEventListener('timeupdate',()=>show(v.currentTime));
-    v.addEventListener('error',()=>{v.hidden=true; document.getElementById('novideo').hidden=false;}, true);
-    const s=v.querySelector('source'); if(s) s.addEventListener('error',()=>{v.hidden=true; document.getElementById('novideo').hidden=false;});}
+    const fail=()=>{v.hidden=true; document.getElementById('novideo').hidden=false;};
+    v.addEventListener('error',fail,true); const s=v.querySelector('source'); if(s) s.addEventListener('error',fail);}
 })();
 """
-
-PLAYABLE = {".mp4", ".m4v", ".webm", ".ogv", ".ogg", ".mov"}
 
 
 def data_uri(png: bytes) -> str:
@@ -74,7 +80,8 @@ def table(df: pd.DataFrame, table_id: str, left: tuple[str, ...] = (), raw_html:
 
 
 def render(summary: dict, tl: TimelineFigure, bars_png: bytes, segments: pd.DataFrame, moments: pd.DataFrame,
-           moment_pngs: list[bytes], video_href: str | None, class_names: tuple[str, ...]) -> str:
+           moment_pngs: list[bytes], video_href: str | None, class_names: tuple[str, ...],
+           original_href: str | None = None) -> str:
     """HTML text of the report."""
     esc = html.escape
     model = summary["model"]
@@ -94,13 +101,21 @@ def render(summary: dict, tl: TimelineFigure, bars_png: bytes, segments: pd.Data
               f"<span><b>speed</b> {speed['instants_per_s']:.0f} instants/s"
               + (f", {speed['realtime_factor']:.1f}&times; real time" if speed.get("realtime_factor") else "") + "</span>"]
     video = ""
+    copy = summary.get("video_copy")
     if video_href:
-        video = (f'<div><video id="video" controls preload="metadata"><source src="{esc(video_href)}"></video>'
+        note = ""
+        if copy:
+            original = (f'<a href="{esc(original_href)}">the original</a>' if original_href
+                        else esc(Path(summary["input"]).name))
+            note = (f'<p class="note" id="video-note">A silent {copy["fps"]:g} fps copy ({copy["width"]}&times;'
+                    f'{copy["height"]}) that browsers play; {original} has the sound.</p>')
+        video = (f'<div><video id="video" controls preload="metadata"><source src="{esc(video_href)}"></video>{note}'
                  f'<p id="novideo" class="note" hidden>This browser cannot play {esc(video_href)}; '
                  "clicks on the timeline still show the time.</p></div>")
     elif summary.get("kind") == "video":
-        video = (f'<p class="note" id="novideo">{esc(Path(summary["input"]).suffix)} files do not play in browsers: '
-                 "convert the recording to MP4 (H.264) or WebM to watch it beside the timeline.</p>")
+        video = (f'<p class="note" id="novideo">{esc(Path(summary["input"]).name)} does not play in browsers and no '
+                 "copy was made (<code>--no-video-copy</code>): convert it to MP4 (H.264) or WebM to watch it "
+                 "beside the timeline.</p>")
     mapping = json.dumps({"x0": tl.x0, "x1": tl.x1, "t0": tl.t0, "t1": tl.t1})
     # The HTML table keeps what fits a screen; dominance shares, peaks and episode lists are in segments.csv.
     seg_cols = (["task", "start_sec", "end_sec", "face_seen_share", "mean_valence"]
@@ -109,9 +124,10 @@ def render(summary: dict, tl: TimelineFigure, bars_png: bytes, segments: pd.Data
     mom = moments.copy()
     if len(mom):
         mom["face"] = [f'<img class="thumb" alt="face" src="{data_uri(p)}">' for p in moment_pngs]
-        mom["peak_sec"] = [f'<a class="seek" data-seek="{t:.3f}">{t:.1f}</a>' for t in mom["peak_sec"]]
+        for col in ("start_sec", "peak_sec"):  # each moment seeks the video: its start, its peak
+            mom[col] = [f'<a class="seek" href="#t={t:.3f}" data-seek="{t:.3f}">{t:.1f}</a>' for t in mom[col]]
         mom = mom[["rank", "face", "label", "task", "start_sec", "end_sec", "duration_s", "peak_prob", "peak_sec"]]
-        moments_html = table(mom, "moments-table", left=("label", "task"), raw_html=("face", "peak_sec"))
+        moments_html = table(mom, "moments-table", left=("label", "task"), raw_html=("face", "start_sec", "peak_sec"))
     else:
         moments_html = '<p class="note" id="moments-table">No negative or surprise episodes found.</p>'
     skipped = ""

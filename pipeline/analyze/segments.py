@@ -69,10 +69,11 @@ def segment_table(frames: pd.DataFrame, class_names: tuple[str, ...], eps: pd.Da
     if order and (tasks == NO_TASK).any():
         groups.append((OUTSIDE, tasks == NO_TASK))
     groups.append((ALL, np.ones(len(frames), bool)))
-    base_mean = None
+    base_mean = base_valence = None
     if baseline is not None:
         ok = baseline & frames["face_ok"].to_numpy()
         base_mean = frames.loc[ok, p_cols].mean().to_numpy() if ok.any() else None
+        base_valence = float(frames.loc[ok, "valence"].mean()) if ok.any() else None
     out = []
     for name, mask in groups:
         sel = frames[mask]
@@ -95,6 +96,7 @@ def segment_table(frames: pd.DataFrame, class_names: tuple[str, ...], eps: pd.Da
         if base_mean is not None:
             for c, b in zip(class_names, base_mean):
                 row[f"delta_{c}"] = row[f"mean_{c}"] - float(b)
+            row["delta_valence"] = row["mean_valence"] - base_valence  # against the participant's own baseline
         if name == ALL:
             e = eps
         elif name == OUTSIDE:

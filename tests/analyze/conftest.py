@@ -64,3 +64,32 @@ def analysed(recording, tiny_model, tmp_path_factory) -> Path:
     assert proc.returncode == 0, proc.stderr
     (out / "stderr.txt").write_text(proc.stderr)
     return out
+
+
+@pytest.fixture(scope="session")
+def release_faces(shared_data) -> dict[str, np.ndarray]:
+    """Training faces of three classes that the cascade finds and the release model reads as their own
+    label (p > 0.8), most confident first: recordings whose expressions the analysis must see."""
+    from pipeline.analyze.demo import read_fer_labelled
+    from pipeline.export.classifier import OnnxClassifier
+    from pipeline.export.resolve import resolve_model
+
+    faces, labels = read_fer_labelled(shared_data / "fer2013.csv.gz", per_class=12, usage="Training")
+    classifier = OnnxClassifier(resolve_model("release"))
+    banks = {}
+    for name in ("neutral", "happy", "angry"):
+        bank = detectable_faces(faces[labels == CLASS_NAMES.index(name)])
+        p = classifier(bank)[:, CLASS_NAMES.index(name)]
+        banks[name] = bank[np.argsort(-p)][: int((p > 0.8).sum())]
+        assert len(banks[name]), f"no {name} face that the release model reads as {name}"
+    return banks
+
+
+@pytest.fixture(scope="session")
+def browser() -> str:
+    from pipeline.analyze.chromium import find_chromium
+
+    exe = find_chromium()
+    if exe is None:
+        pytest.skip("no chromium executable on PATH (.ci/run installs Debian's `chromium` with apt-get)")
+    return exe
