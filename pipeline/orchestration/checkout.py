@@ -7,6 +7,8 @@ not need a worker) go into one pack in the DVC remote, and results come back as 
 
 from __future__ import annotations
 
+import difflib
+
 import json
 import subprocess
 from pathlib import Path
@@ -88,8 +90,12 @@ def stage_bounds(root: Path, stages: list[str], default_s: float,
         names = {n for item in known for n in (item, item.split("@", 1)[0])}
         unknown = sorted(k for k in table if k != "default" and k not in names)
         if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(names), n=1)
+            groups = sorted({item.split("@", 1)[0] for item in known})
             raise ParamsError(f"params.yaml: orchestration.timeout_s names {unknown[0]!r}, which is no stage, "
-                              f"foreach group or item of dvc.yaml (known: default, {', '.join(sorted(names))})")
+                              "foreach group or item of dvc.yaml"
+                              + (f"; did you mean {close[0]!r}?" if close else
+                                 f" (stages: default, {', '.join(groups)}; or one item such as distill@E1)"))
     fallback = float(table.get("default", default_s))
     return {s: float(table.get(s, table.get(s.split("@", 1)[0], fallback))) for s in stages}
 

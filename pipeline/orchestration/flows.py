@@ -36,6 +36,7 @@ from pipeline.orchestration.checkout import (
 from pipeline.orchestration.dvc_graph import StageNode, load_stage_graph, select_stages
 from pipeline.orchestration.lock_merge import LOCK_FILE
 from pipeline.orchestration.packs import store_for
+from pipeline.orchestration.preflight import Unreachable, check_git, check_remote, check_server
 from pipeline.orchestration.worker_run import (
     StageFailed,
     dvc,
@@ -333,6 +334,19 @@ def _on_sigterm(signum, frame) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
 
+def preflight(root: Path, targets: list[str] | None, local: bool, repo_url: str | None, remote_url: str | None,
+              stage_timeout_s: float) -> None:
+    """What `reproduce` would refuse, refused before the flow starts (so it is said once, not also in Prefect's
+    logs of a crashed run), and what a worker on another host needs from this one, reached as it would be."""
+    check_server()
+    check_pipeline_params(root)
+    graph = load_stage_graph(root)
+    stage_bounds(root, select_stages(graph, targets), stage_timeout_s, known=graph)
+    if not local:
+        check_git(repo_url or str(root))
+        check_remote(remote_url or default_remote_url(root))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the DVC pipeline as a Prefect flow, one task per stage item.")
     parser.add_argument("targets", nargs="*", help="stage items or foreach groups (default: the whole pipeline)")
@@ -354,14 +368,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        preflight(Path(args.repo_dir).resolve(), args.targets or None, args.local, args.repo_url, args.remote_url,
+                  args.stage_timeout)
+    except (Unreachable, ValueError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    try:
         reran = reproduce(
             repo_dir=args.repo_dir, targets=args.targets or None, deployment=None if args.local else args.deployment,
             retries=args.retries, retry_delay_seconds=args.retry_delay, repo_url=args.repo_url,
             remote_url=args.remote_url, allow_dirty=args.allow_dirty, poll_interval=args.poll_interval,
             stage_timeout_s=args.stage_timeout, queue_timeout_s=args.queue_timeout, tables_dir=args.tables_dir,
         )
-    except (StageFailed, ValueError) as exc:
+    except (StageFailed, ValueError, Unreachable) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # e.g. the server went away mid-run: named, not reported as a stop
+        _stop()
+        _close_coordinator_run(f"failed: {type(exc).__name__}")
+        print(f"ERROR: {type(exc).__name__}: {dispatch.short(str(exc))}", file=sys.stderr)
         return 1
     except BaseException as exc:  # KeyboardInterrupt, Prefect's TerminationSignal
         if isinstance(exc, SystemExit) and not dispatch.STOP.is_set():

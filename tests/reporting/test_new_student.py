@@ -53,7 +53,7 @@ def test_student_d_in_params_reaches_every_table_that_lists_models(tmp_path):
     assert "(D)" not in (tmp_path / "tables" / "table5_efficiency.md").read_text().split("## RAF-DB")[1]
 
 
-STAGES = ("generate", "validate", "prepare", "class_weights", "train_teacher", "soft_targets", "distill",
+STAGES = ("generate", "validate", "prepare", "class_weights", "emoxnet_member", "train_teacher", "soft_targets", "distill",
           "train_student", "evaluate_teacher", "evaluate_distill", "evaluate_baseline", "benchmark", "report")
 
 
@@ -66,6 +66,7 @@ def tiny_with_student_d(params: dict) -> None:
     params["baseline"]["students"] = ["student_c"]
     params["benchmark"].update(input_sizes=[16], primary_input_size=16, latency_runs=2, warmup_runs=1,
                                throughput_batch=4, throughput_runs=1, onnx=False)
+    params["emoxnet"]["members"] = {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16}}  # train_teacher's dep
     add_student_d(params)
 
 
