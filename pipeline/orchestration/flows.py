@@ -45,14 +45,11 @@ from pipeline.orchestration.worker_run import (
     terminate_commands,
     worker_name,
 )
+from pipeline.reporting.tables import paper_tables
 
 RUN_STAGE_FLOW = "run-stage"
 DEFAULT_DEPLOYMENT = f"{RUN_STAGE_FLOW}/gpu"
 DEFAULT_TABLES_DIR = "reports/tables"  # dvc.yaml's vars.paths.tables: the report stage's output folder
-TABLE_ARTIFACTS = {  # artifact key -> (file stem in the tables folder, title)
-    "table-iv-accuracy": ("table4_accuracy", "Table IV - accuracy of teacher, distilled and baseline students"),
-    "table-v-efficiency": ("table5_efficiency", "Table V - size, FLOPs, memory, latency, throughput"),
-}
 _coordinator_run: dict[str, Any] = {}  # id of this process's `reproduce` run, to close it on a signal
 
 
@@ -143,7 +140,10 @@ def publish_tables(tables_dir: Path) -> list[str]:
 
     logger = get_run_logger()
     published = []
-    for key, (stem, title) in TABLE_ARTIFACTS.items():
+    for stem, table in paper_tables().items():  # the tables that declare an artifact key (pipeline/reporting)
+        key, title = table.artifact, table.artifact_title
+        if key is None:
+            continue
         csv_path, md_path = tables_dir / f"{stem}.csv", tables_dir / f"{stem}.md"
         if not csv_path.exists():
             logger.warning("%s not found; artifact %s not published (did the report stage run?)", csv_path.name, key)

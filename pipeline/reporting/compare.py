@@ -25,7 +25,7 @@ import yaml
 
 from pipeline.reporting import cells
 from pipeline.reporting.collect import collect_inputs, pipeline_paths
-from pipeline.reporting.table4_accuracy import row_label, table_iv
+from pipeline.reporting.tables.table4_accuracy import row_label, table_iv
 
 WORKTREE = None  # the ``rev`` that means the working tree
 # dvc.yaml's vars.paths keys the Table IV inputs live under (read from dvc.yaml, not repeated here).

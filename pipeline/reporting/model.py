@@ -11,15 +11,6 @@ import pandas as pd
 from pipeline.core.naming import RunKind, run_key
 from pipeline.reporting import paper
 
-TABLE_TITLES: dict[str, str] = {  # file stem -> the paper's table, as titled here
-    "table1_model_sizes": "Table I - model size and parameters",
-    "table2_architectures": "Table II - teacher and student architectures",
-    "table3_class_counts": "Table III - class-wise data distribution",
-    "table4_accuracy": "Table IV - experimental results on FER2013 and RAF-DB",
-    "table5_efficiency": "Table V - students compared with the ResEmoteNet teacher",
-    "table6_literature": "Table VI - comparison with the state of the art",
-}
-
 
 @dataclass
 class ReportInputs:

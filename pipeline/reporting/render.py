@@ -16,11 +16,10 @@ from pipeline.reporting.collect import missing_inputs
 from pipeline.reporting.curves import CURVES_NAME, figure_curves
 from pipeline.reporting.examples import examples_lines
 from pipeline.reporting.summary import summary_markdown
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, run_ids
+from pipeline.reporting.model import ReportInputs, Table, run_ids
 from pipeline.reporting.tables import build_tables
 
 FIG4_NAME = "fig4_confusion.png"
-MARKDOWN_FILES = {name: f"{name}.md" for name in TABLE_TITLES}  # e.g. table4_accuracy.md
 NOTES_WIDTH = 120  # the notes paragraph, wrapped for reading the raw file
 
 
@@ -46,8 +45,8 @@ def index_markdown(tables: dict[str, Table], fig_rel: str | None, summary_rel: s
     lines += ["", "Fig. 4 (confusion matrices): " + (f"[{fig_rel}]({fig_rel})" if fig_rel
                                                      else "not produced: no run evaluated"), "",
               f"Paper values: `pipeline/reporting/paper.py`, copied from the full text of {paper.PAPER}, each with "
-              f"its table and row. A paper cell reading n/a is a value the paper does not print; \"-\" a cell "
-              "the paper prints as \"-\", or a model with no counterpart.", ""]
+              f"its table and row. A paper cell reading \"-\" is one the paper prints as \"-\" or does not print "
+              "(a model, run or quantity it does not have).", ""]
     return "\n".join(lines)
 
 
@@ -103,7 +102,7 @@ def write_report(inputs: ReportInputs, tables_dir: str | os.PathLike, figures_di
     for name, table in tables.items():
         with atomic_path(tables_dir / f"{name}.csv", suffix=".csv") as tmp:
             table.frame.to_csv(tmp, index=False)
-        write_text(tables_dir / MARKDOWN_FILES[name], table_markdown(table))
+        write_text(tables_dir / f"{name}.md", table_markdown(table))
     has_fig = figure_confusion_grid(figures_dir / FIG4_NAME, inputs)
     has_curves = figure_curves(figures_dir / CURVES_NAME, inputs.curves, inputs.data_source)
     summary_rel = None

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from pipeline.reporting import cells, paper
 from pipeline.reporting.curves import FLAT_RANGE_PP, FLAT_WINDOW, convergence_rows
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs
+from pipeline.reporting.model import ReportInputs
+from pipeline.reporting.tables import paper_tables
 from pipeline.reporting.text import bench_devices, data_words, devices, schedule_words
 from pipeline.reporting.verdict import (NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SPREAD_FACTOR,
                                         TOLERANCE_PP, Claim, claims)
@@ -62,7 +63,7 @@ def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: 
     lines += [f"- The RAF-DB text values: E1 {paper.TEXT_RAFDB['E1'].value:.2f}, "
               f"E4 {paper.TEXT_RAFDB['E4'].value:.2f} (Sec. IV-A).", ""]
     lines += convergence_lines(inputs, curves_rel)
-    lines += ["## Tables", ""] + [f"- [{title}]({tables_rel}/{name}.md)" for name, title in TABLE_TITLES.items()] + [""]
+    lines += ["## Tables", ""] + [f"- [{t.title}]({tables_rel}/{name}.md)" for name, t in paper_tables().items()] + [""]
     if missing:
         lines += ["## Missing inputs", ""] + [f"- {m}" for m in missing] + [""]
     return "\n".join(lines)

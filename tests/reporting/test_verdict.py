@@ -87,7 +87,7 @@ def test_a_strong_teacher_is_named_and_seed_spreads_are_shown():
 
 
 def test_an_ensemble_teacher_is_named_in_table_iv_and_not_held_against_resemotenet():
-    from pipeline.reporting.table4_accuracy import table_iv
+    from pipeline.reporting.tables.table4_accuracy import table_iv
     from pipeline.reporting.text import schedule_words
 
     inputs = make_inputs("fer2013", {"teacher": 68.0, "E6": 63.0, "baseline_student_c": 61.0})

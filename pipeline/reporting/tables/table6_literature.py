@@ -5,11 +5,13 @@ from __future__ import annotations
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NONE, NOT_RUN
 from pipeline.reporting.layout import our_params
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, our_run, student_of
+from pipeline.reporting.model import ReportInputs, Table, our_run, student_of
 from pipeline.reporting.records import Column, Record, diff, frame, nan, section
+from pipeline.reporting.tables import paper_table
 from pipeline.reporting.text import data_words, printed_accuracy
 
 NAME = "table6_literature"
+TITLE = "Table VI - comparison with the state of the art"
 
 
 def columns(dataset: str, comparable: bool) -> list[Column]:
@@ -28,6 +30,7 @@ def columns(dataset: str, comparable: bool) -> list[Column]:
     ]
 
 
+@paper_table(NAME, TITLE, order=6)
 def table_vi(inputs: ReportInputs) -> Table:
     """The literature rows as printed, with our accuracy beside the paper's own three rows."""
     dataset = inputs.paper_dataset
@@ -52,5 +55,5 @@ def table_vi(inputs: ReportInputs) -> Table:
              "mark \"(a)\" that the paper does not explain. Student A (E1) reads "
              f"{paper.TEXT_E1_FER2013.value:.2f} here, "
              f"{printed_accuracy('FER2013', 'E1')} in Tables IV and V."]
-    return Table(NAME, TABLE_TITLES[NAME], frame(records), [section(None, records, columns(dataset, comparable))],
+    return Table(NAME, TITLE, frame(records), [section(None, records, columns(dataset, comparable))],
                  notes)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NONE, NOT_RUN
 from pipeline.reporting.layout import model_layout, our_params
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, model_label, table_models
+from pipeline.reporting.model import ReportInputs, Table, model_label, table_models
 from pipeline.reporting.records import Column, diff, frame, nan, section
+from pipeline.reporting.tables import paper_table
 
 NAME = "table2_architectures"
+TITLE = "Table II - teacher and student architectures"
 
 
 # A student params adds beyond the paper's three: no printed channels or parameters ("-").
@@ -33,6 +35,7 @@ COLUMNS = [
 ]
 
 
+@paper_table(NAME, TITLE, order=2)
 def table_ii(inputs: ReportInputs) -> Table:
     """Channels of the three convs, the SE block, the residual blocks' inputs, and total parameters."""
     records = []
@@ -54,4 +57,4 @@ def table_ii(inputs: ReportInputs) -> Table:
              "RB: input channels of the three residual blocks (each doubles them: the teacher's map "
              "256→512→1024→2048). Ours: read off the models built from params.yaml `models`.",
              f"Source: {paper.TABLE_II_SOURCE}."]
-    return Table(NAME, TABLE_TITLES[NAME], frame(records), [section(None, records, COLUMNS)], notes)
+    return Table(NAME, TITLE, frame(records), [section(None, records, COLUMNS)], notes)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NONE, NOT_RUN
 from pipeline.reporting.layout import our_params
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, model_label, paper_student, table_models
+from pipeline.reporting.model import ReportInputs, Table, model_label, paper_student, table_models
 from pipeline.reporting.records import Column, diff, frame, nan, section
+from pipeline.reporting.tables import paper_table
 
 NAME = "table1_model_sizes"
+TITLE = "Table I - model size and parameters"
 
 
 def _absent(r) -> str:
@@ -28,6 +30,7 @@ COLUMNS = [
 ]
 
 
+@paper_table(NAME, TITLE, order=1)
 def table_i(inputs: ReportInputs) -> Table:
     """Table I's seven FER models, plus our teacher and students, sizes in MB (10^6 B) and MiB."""
     not_in_v = paper.Ref(None, f"{paper.PAPER}, Table V: not printed", dash=True)
@@ -59,4 +62,4 @@ def table_i(inputs: ReportInputs) -> Table:
              "their MiB Table V's. Ours: parameters counted on our models (reports/benchmark/*.json).",
              "The other six models have no counterpart here (\"-\"); models marked (ours) are students params.yaml "
              "adds beyond the paper's three (no paper values)."]
-    return Table(NAME, TABLE_TITLES[NAME], frame(records), [section(None, records, COLUMNS)], notes)
+    return Table(NAME, TITLE, frame(records), [section(None, records, COLUMNS)], notes)

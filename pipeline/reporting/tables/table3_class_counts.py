@@ -7,11 +7,13 @@ paper does (a row per class, a column group per split).
 from __future__ import annotations
 
 from pipeline.reporting import cells, paper
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Section, Table
+from pipeline.reporting.model import ReportInputs, Section, Table
 from pipeline.reporting.records import Record, diff, frame, nan
+from pipeline.reporting.tables import paper_table
 from pipeline.reporting.text import data_words
 
 NAME = "table3_class_counts"
+TITLE = "Table III - class-wise data distribution"
 _SPLIT_WORDS = {"FER2013": {"train": "Training", "val": "Public Test", "test": "Private Test"},
                 "RAF-DB": {"train": "Training", "test": "Test"}}
 
@@ -88,6 +90,7 @@ def _section(inputs: ReportInputs, dataset: str, columns: dict, records: list[Re
     return Section(title, header, rows, right)
 
 
+@paper_table(NAME, TITLE, order=3)
 def table_iii(inputs: ReportInputs) -> Table:
     """Class counts per split as printed; FER2013 cells that disagree with the real counts are flagged."""
     records, sections = [], []
@@ -104,4 +107,4 @@ def table_iii(inputs: ReportInputs) -> Table:
                      f"({paper.FER2013_REAL_SOURCE}) and equals the real count of (class): the Public/Private "
                      "Test columns sit on the wrong rows. Their totals "
                      f"({paper.TABLE_III_TOTALS['FER2013']['test'].value:,}) are right.")
-    return Table(NAME, TABLE_TITLES[NAME], frame(records), sections, notes)
+    return Table(NAME, TITLE, frame(records), sections, notes)

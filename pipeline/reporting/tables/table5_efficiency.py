@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NOT_RUN
-from pipeline.reporting.model import TABLE_TITLES, ReportInputs, Table, efficiency_runs, our_run, student_of
+from pipeline.reporting.model import ReportInputs, Table, efficiency_runs, our_run, student_of
 from pipeline.reporting.records import Column, Record, diff, frame, nan, section
+from pipeline.reporting.tables import paper_table
 from pipeline.reporting.text import bench_device, bench_devices, bench_torch, data_words
 
 NAME = "table5_efficiency"
+TITLE = "Table V - students compared with the ResEmoteNet teacher"
 
 
 def printed(quantity: str, run: str, data: str) -> paper.Ref:
@@ -75,6 +77,8 @@ def _record(inputs: ReportInputs, run: str, label: str, dataset: str, comparable
     return record
 
 
+@paper_table(NAME, TITLE, order=5, artifact="table-v-efficiency",
+             artifact_title="Table V - size, FLOPs, memory, latency, throughput")
 def table_v(inputs: ReportInputs) -> Table:
     """Size, accuracy, inference memory and latency of the teacher and the students, per dataset."""
     dataset = inputs.paper_dataset if inputs.paper_dataset in paper.TABLE_V else "FER2013"
@@ -103,4 +107,4 @@ def table_v(inputs: ReportInputs) -> Table:
              "model).",
              "Size = params x 4 / 2^20 (MiB; the paper's Table V \"MB\" is this unit). No Δ for memory and latency: "
              "different hardware and method. Accuracy as Table V prints it (= Table IV)."]
-    return Table(NAME, TABLE_TITLES[NAME], frame(records), sections, notes)
+    return Table(NAME, TITLE, frame(records), sections, notes)
