@@ -63,20 +63,35 @@ def check_git(repo_url: str, timeout_s: float = 3 * TIMEOUT_S) -> None:
                           + "that the repository exists at that path")
 
 
+def _creatable(path: Path) -> Path | None:
+    """None when ``path`` is a folder or can be made one (DVC creates a missing remote folder on its first push);
+    else the nearest existing ancestor that stops it (a file, or a folder this user cannot write)."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return None if probe.is_dir() and os.access(probe, os.W_OK) else probe
+
+
+# The same test over SSH, as a shell line on the remote host: walk up to what exists, then is it a writable folder?
+_CREATABLE_SH = 'p={path}; while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname "$p"); done; [ -d "$p" ] && [ -w "$p" ]'
+
+
 def check_remote(remote_url: str, timeout_s: float = 3 * TIMEOUT_S) -> None:
-    """The DVC remote exists: a local folder, or over ``ssh://`` a folder the SSH login can see."""
+    """The DVC remote can be used: a local folder that exists or can be created, or over ``ssh://`` the same
+    seen through the SSH login (which must not prompt)."""
     parts = urlsplit(remote_url)
     if parts.scheme in ("", "file"):
         path = Path(parts.path if parts.scheme else remote_url)
-        if not path.is_dir():
-            raise Unreachable(f"the DVC remote {remote_url} does not exist (no such folder); create it "
-                              f"(`mkdir -p {path}`) or fix the remote (`uv run dvc remote list`)")
+        blocker = _creatable(path)
+        if blocker is not None:
+            raise Unreachable(f"the DVC remote {remote_url} cannot be created ({blocker} is not a writable folder); "
+                              "fix the remote (`uv run dvc remote list`) or its permissions")
         return
     if parts.scheme != "ssh":
         return  # s3://, gs://, ...: DVC names their faults itself
     target = (f"{parts.username}@" if parts.username else "") + (parts.hostname or "")
     command = [*_ssh(), *(["-p", str(parts.port)] if parts.port else []), target,
-               f"test -d {shlex.quote(parts.path or '.')}"]
+               _CREATABLE_SH.format(path=shlex.quote(parts.path or "."))]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -86,5 +101,5 @@ def check_remote(remote_url: str, timeout_s: float = 3 * TIMEOUT_S) -> None:
         raise Unreachable(f"the DVC remote {remote_url}: SSH to {target} failed ({said}); check the key "
                           f"(`ssh -o BatchMode=yes {target}` must log in) and the port")
     if done.returncode != 0:
-        raise Unreachable(f"the DVC remote {remote_url} does not exist on {target} (no folder {parts.path}); "
-                          "create it there or fix the remote (`uv run dvc remote list`)")
+        raise Unreachable(f"the DVC remote {remote_url} cannot be created on {target} (no writable folder on the "
+                          f"way to {parts.path}); fix the remote (`uv run dvc remote list`) or its permissions there")

@@ -1,5 +1,5 @@
 """Network faults say what they are (issue 29): an unreachable Prefect server, a refused SSH login, a git
-repository or DVC remote that does not exist are each named once, with the address and what to check, and the
+repository that does not exist or a DVC remote that cannot be created are each named once, with the address and what to check, and the
 coordinator exits 1 before any flow starts. The SSH cases use the real sshd of test_ssh_remote."""
 
 from __future__ import annotations
@@ -58,9 +58,12 @@ def test_a_misspelt_timeout_key_is_refused_once_with_a_suggestion(toy, tmp_path)
 def test_a_missing_repository_or_local_remote_is_named(tmp_path):
     with pytest.raises(Unreachable, match=f"the git repository {tmp_path / 'nope'} cannot be read"):
         check_git(str(tmp_path / "nope"))
-    with pytest.raises(Unreachable, match=f"the DVC remote {tmp_path / 'gone'} does not exist"):
-        check_remote(str(tmp_path / "gone"))
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(Unreachable, match=f"the DVC remote {tmp_path / 'a-file' / 'store'} cannot be created "
+                                          rf"\({tmp_path / 'a-file'} is not a writable folder\)"):
+        check_remote(str(tmp_path / "a-file" / "store"))
     check_remote(str(tmp_path))  # a folder that exists passes
+    check_remote(str(tmp_path / "new" / "store"))  # and one DVC's first push will create
     check_server("")  # no server named: Prefect's ephemeral one, nothing to reach
 
 
@@ -69,9 +72,11 @@ def test_over_ssh_a_refused_login_and_a_missing_folder_are_told_apart(sshd, tmp_
     ssh_dir = Path(os.environ["HOME"]) / ".ssh"  # the fixture's key; OpenSSH reads root's own ~ otherwise
     monkeypatch.setenv("GIT_SSH_COMMAND", f"ssh -i {ssh_dir / 'id_ed25519'} -o UserKnownHostsFile={ssh_dir / 'known_hosts'}")
     (tmp_path / "remote").mkdir()
+    (tmp_path / "a-file").write_text("")
     check_remote(f"ssh://{user}@127.0.0.1:{port}{tmp_path / 'remote'}")  # reachable, exists
-    with pytest.raises(Unreachable, match=rf"does not exist on {user}@127.0.0.1 \(no folder {tmp_path / 'missing'}\)"):
-        check_remote(f"ssh://{user}@127.0.0.1:{port}{tmp_path / 'missing'}")
+    check_remote(f"ssh://{user}@127.0.0.1:{port}{tmp_path / 'remote' / 'new'}")  # DVC will create it
+    with pytest.raises(Unreachable, match=rf"cannot be created on {user}@127.0.0.1"):
+        check_remote(f"ssh://{user}@127.0.0.1:{port}{tmp_path / 'a-file' / 'store'}")
     with pytest.raises(Unreachable, match=r"cannot be read .*check the SSH login"):
         check_git(f"ssh://{user}@127.0.0.1:{port}{tmp_path / 'no-repo.git'}")
     with pytest.raises(Unreachable, match=r"SSH to nobody-here@127.0.0.1 failed .*check the key"):
