@@ -101,6 +101,7 @@ def test_benchmark_stage_without_names_mirrors_params_models(tmp_path):
     assert sorted(p.stem for p in (stale.parent / "emoxnet").glob("*.json")) == sorted(emoxnet)
 
 
+@pytest.mark.long  # two real benchmark stage runs
 def test_benchmark_stage_re_measures_only_what_changed(tmp_path):
     """An unchanged architecture keeps its report byte for byte; a changed spec re-measures that one only."""
     models = {name: TINY for name in yaml.safe_load((REPO / "params.yaml").read_text())["models"]}

@@ -51,6 +51,7 @@ def run_stage_script(cwd, portable: bool, env_pins: dict[str, str] | None = None
     return level, digest
 
 
+@pytest.mark.long  # trains twice with the kernels pinned
 @pytest.mark.skipif(torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"), reason="needs an AVX2 x86 CPU")
 def test_portable_kernels_pin_avx2_and_match_the_pins_set_by_hand(tmp_path):
     from pipeline.core.devices import PORTABLE_KERNELS

@@ -44,6 +44,7 @@ def repo(tmp_path_factory) -> Path:
     return repo
 
 
+@pytest.mark.long  # a real `dvc repro` of members, teacher, soft targets, kd and kd_online runs
 def test_the_teacher_is_the_members_ensemble_and_its_soft_targets_are_their_mean(repo, monkeypatch):
     monkeypatch.chdir(repo)
     from pipeline.dataset.prepared import load_prepared
@@ -73,6 +74,7 @@ def test_the_teacher_is_the_members_ensemble_and_its_soft_targets_are_their_mean
         assert Path(f"models/teacher/dvclive/plots/metrics/members/{name}/val/acc.tsv").exists()
 
 
+@pytest.mark.long  # a real `dvc repro` of members, teacher, soft targets, kd and kd_online runs
 def test_distillation_and_baseline_run_unchanged_on_top(repo):
     for run in ("distill/E6", "distill/E7", "baseline/student_c"):
         metrics = json.loads((repo / "models" / run / "metrics.json").read_text())
@@ -83,6 +85,7 @@ def test_distillation_and_baseline_run_unchanged_on_top(repo):
     assert "changed" not in status and "modified" not in status, status
 
 
+@pytest.mark.long  # a real `dvc repro` of members, teacher, soft targets, kd and kd_online runs
 def test_val_weighted_rule_reassembles_the_teacher_with_fitted_weights(repo):
     """Runs last in this module: it changes params and re-runs the teacher only."""
     text = (repo / "params.yaml").read_text()
@@ -93,6 +96,7 @@ def test_val_weighted_rule_reassembles_the_teacher_with_fitted_weights(repo):
     assert sum(weights) == pytest.approx(1) and weights != [0.5, 0.5]
 
 
+@pytest.mark.long  # a real `dvc repro` of members, teacher, soft targets, kd and kd_online runs
 def test_readme_seeds_in_parallel_commands_as_written(repo, repo_root):
     """docs/pipeline.md "Seeds in parallel": each seed in its own process, then the stage reuses both (runs after
     the val_weighted test: the teacher is then that one)."""
