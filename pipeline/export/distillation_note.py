@@ -26,8 +26,8 @@ def distillation_summary(table4_csv: Path) -> dict[str, Any]:
     if not pairs:
         raise ValueError(f"{table4_csv}: no distillation run beside the same student trained alone")
     teacher = by_run.get("teacher")
-    return {"run_folder": str(table4_csv.parent.parent), "teacher_acc": None if teacher is None else teacher["test_acc"],
-            "pairs": pairs}
+    return {"run_folder": str(table4_csv.parent.parent),
+            "teacher_acc": None if teacher is None else teacher["test_acc"], "pairs": pairs}
 
 
 def _side(row: dict) -> dict[str, Any]:
@@ -44,8 +44,9 @@ def distillation_section(note: dict[str, Any] | None, release_acc: float, releas
         spread = f" ± {s['std']:.2f}" if s["seeds"] > 1 and s["std"] is not None else ""
         return f"{s['acc']:.2f}{spread} % ({s['seeds']} seed{'s' if s['seeds'] > 1 else ''})"
 
-    rows = "\n".join(f"| {p['run']} | {p['student']} | T {p['T']:g}, alpha {p['alpha']:.2f} | {side(p['distilled'])} | "
-                     f"{side(p['alone'])} | {p['distilled']['acc'] - p['alone']['acc']:+.2f} pp |" for p in note["pairs"])
+    rows = "\n".join(f"| {p['run']} | {p['student']} | T {p['T']:g}, alpha {p['alpha']:.2f} | "
+                     f"{side(p['distilled'])} | {side(p['alone'])} | "
+                     f"{p['distilled']['acc'] - p['alone']['acc']:+.2f} pp |" for p in note["pairs"])
     best = max(note["pairs"], key=lambda p: p["distilled"]["acc"])
     beats = best["distilled"]["acc"] > 100 * release_acc
     verdict = (f"{best['run']} ({best['student']}, {best['distilled']['acc']:.2f} %) scores above this release "

@@ -8,7 +8,6 @@ not need a worker) go into one pack in the DVC remote, and results come back as 
 from __future__ import annotations
 
 import difflib
-
 import json
 import subprocess
 from pathlib import Path

@@ -106,13 +106,21 @@ def table_models(inputs: ReportInputs) -> list[str]:
     return list(paper.TABLE_II) + extra
 
 
+def student_letter(name: str | None) -> str | None:
+    """The paper's letter of a student: A-C from Table II's labels, "D" for a ``student_d`` params adds."""
+    if name in paper.TABLE_II and name != "teacher":
+        return paper.TABLE_II[name].label[-2]  # "Student Model (A)"
+    if name and name.startswith("student_") and name != "student_":
+        return name.removeprefix("student_").upper()
+    return None
+
+
 def model_label(name: str | None) -> str:
-    """A model's name in the paper's style: Table II's label, "Student Model D" for params' ``student_d``."""
+    """A model's name in the paper's style: Table II's label, "Student Model (D)" for params' ``student_d``."""
     if name in paper.TABLE_II:
         return paper.TABLE_II[name].label
-    if name and name.startswith("student_") and name != "student_":
-        return f"Student Model ({name.removeprefix('student_').upper()})"
-    return name or "?"
+    letter = student_letter(name)
+    return f"Student Model ({letter})" if letter else name or "?"
 
 
 def efficiency_runs(inputs: ReportInputs) -> dict[str, str]:
@@ -127,7 +135,7 @@ def efficiency_runs(inputs: ReportInputs) -> dict[str, str]:
         ours = [r for r, cfg in inputs.distill_runs.items() if cfg.get("student") == name]
         theirs = [r.run for r in paper.TABLE_IV["FER2013"] if r.student == name]
         run = printed.get(name) or next(iter(ours + theirs), run_key(RunKind.BASELINE, name))
-        rows[run] = f"{model_label(name).removeprefix('Student Model ').strip('()')} ({run})"
+        rows[run] = f"{student_letter(name) or name} ({run})"
     return rows
 
 

@@ -40,6 +40,12 @@ class Ref:
         return self.value is not None
 
 
+# Cells the paper leaves empty, shown as "-": a model it does not have (a student params adds), and a value
+# Table V does not print (student C, a new student).
+NOT_IN_PAPER = Ref(None, f"{PAPER}: no such model", dash=True)
+NOT_IN_TABLE_V = Ref(None, f"{PAPER}, Table V: not printed", dash=True)
+
+
 def _t(table: str, row: str, value: float | str | None) -> Ref:
     """A printed value; give it as a string ("0.7590") to keep the decimals the paper prints."""
     if isinstance(value, str):

@@ -18,6 +18,7 @@ from typing import Callable
 
 from pipeline.reporting.model import ReportInputs, Table
 
+
 @dataclass(frozen=True)
 class PaperTable:
     name: str                         # file stem of its .md and .csv, e.g. table4_accuracy

@@ -33,18 +33,18 @@ COLUMNS = [
 @paper_table(NAME, TITLE, order=1)
 def table_i(inputs: ReportInputs) -> Table:
     """Table I's seven FER models, plus our teacher and students, sizes in MB (10^6 B) and MiB."""
-    not_in_v = paper.Ref(None, f"{paper.PAPER}, Table V: not printed", dash=True)
     entries = [(row.name, row.size_mb, row.params, row.ours,
                 paper.TABLE_V_SIZE["teacher"] if row.ours == "teacher" else None) for row in paper.TABLE_I]
-    not_in_paper = paper.Ref(None, f"{paper.PAPER}: no such model", dash=True)
     for name in table_models(inputs):
         arch = paper.TABLE_II.get(name)
         if arch is None:  # a student params adds: ours only
-            entries.append((f"{model_label(name)} (ours)", not_in_paper, not_in_paper, name, not_in_paper))
+            entries.append((f"{model_label(name)} (ours)", paper.NOT_IN_PAPER, paper.NOT_IN_PAPER, name,
+                            paper.NOT_IN_PAPER))
         elif name != "teacher":
-            size_mib = next((ref for run, ref in paper.TABLE_V_SIZE.items() if paper_student(run) == name), not_in_v)
-            entries.append((f"{arch.label} (Tables II, V)", paper.Ref(None, f"{paper.PAPER}: Table I has no students", dash=True),
-                            arch.params, name, size_mib))
+            size_mib = next((ref for run, ref in paper.TABLE_V_SIZE.items() if paper_student(run) == name),
+                            paper.NOT_IN_TABLE_V)
+            no_students = paper.Ref(None, f"{paper.PAPER}: Table I has no students", dash=True)
+            entries.append((f"{arch.label} (Tables II, V)", no_students, arch.params, name, size_mib))
     records = []
     for label, size_mb, params, ours_name, size_mib in entries:
         ours_p = our_params(inputs, ours_name) if ours_name in inputs.models else None

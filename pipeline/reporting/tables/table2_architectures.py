@@ -14,7 +14,7 @@ TITLE = "Table II - teacher and student architectures"
 
 
 # A student params adds beyond the paper's three: no printed channels or parameters ("-").
-UNPRINTED = paper.Architecture("", None, None, None, paper.Ref(None, f"{paper.PAPER}: no such model", dash=True))
+UNPRINTED = paper.Architecture("", None, None, None, paper.NOT_IN_PAPER)
 
 
 def chans(values, absent: str = NOT_RUN) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.reporting import cells, paper
 from pipeline.reporting.cells import NONE, NOT_RUN
-from pipeline.reporting.model import ReportInputs, Table, model_label, our_run, run_ids
+from pipeline.reporting.model import ReportInputs, Table, our_run, run_ids, student_letter
 from pipeline.reporting.records import Column, Record, diff, frame, heading, nan, section
 from pipeline.reporting.tables import paper_table
 from pipeline.reporting.text import data_words, devices, printed_accuracy, schedule_words
@@ -27,7 +27,8 @@ def _setting(ours: Any, printed: Any, fmt: str) -> str:
 
 def row_label(run: str, model: str | None) -> str:
     """A row label in the paper's style for a run the paper does not have (baselines, extra runs)."""
-    name = model_label(model).replace("(", "").replace(")", "") if model != "teacher" else "teacher"
+    letter = student_letter(model)
+    name = f"Student Model {letter}" if letter else (model or "?")
     return f"Baseline: {name} (CE, no teacher)" if run.startswith("baseline_") else f"{run}: {name}"
 
 

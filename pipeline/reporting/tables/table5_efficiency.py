@@ -14,7 +14,7 @@ TITLE = "Table V - students compared with the ResEmoteNet teacher"
 
 
 def printed(quantity: str, run: str, data: str) -> paper.Ref:
-    return paper.TABLE_V[data][quantity].get(run, paper.Ref(None, f"{paper.PAPER}, Table V: not printed", dash=True))
+    return paper.TABLE_V[data][quantity].get(run, paper.NOT_IN_TABLE_V)
 
 
 def columns(comparable: bool) -> list[Column]:
@@ -51,7 +51,7 @@ def _record(inputs: ReportInputs, run: str, label: str, dataset: str, comparable
     bench = inputs.benchmarks.get(model) or {}
     ours = our_run(inputs, run)
     size = bench.get("size_mib_fp32")
-    size_ref = paper.TABLE_V_SIZE.get(run, paper.Ref(None, f"{paper.PAPER}, Table V: not printed", dash=True))
+    size_ref = paper.TABLE_V_SIZE.get(run, paper.NOT_IN_TABLE_V)
     acc = ours.acc if ours else None
     acc_ref = printed("accuracy", run, dataset)
     mem, lat = bench.get("peak_inference_memory_mib"), bench.get("latency_ms_b1")
