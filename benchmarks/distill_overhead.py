@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ import yaml
 from pipeline.core.devices import device_name, resolve_device
 from pipeline.inputs.device_data import DeviceSplit
 from pipeline.models import build_model, load_model
+from pipeline.params.load import load_params
 from pipeline.training.losses import CrossEntropy, KnowledgeDistillation, OnlineKnowledgeDistillation
 from pipeline.training.trainer import TrainConfig, fit
 
@@ -67,12 +69,12 @@ def main() -> None:
         teacher, _ = load_model(args.teacher, map_location=device)
         losses["online"] = OnlineKnowledgeDistillation(args.T, args.alpha).bind(teacher=teacher, device=device)
     affine = dict(aug_shift=0.1, aug_rotate=10.0, aug_scale=0.1) if args.augment else {}
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch, input_size=args.input_size, device=str(device),
-                         **affine)
+    settings = {"batch_size": args.batch, "input_size": args.input_size, "device": str(device), **affine}
+    config = TrainConfig.from_params({**load_params().train, **settings}, epochs=args.epochs, seed=0)  # the rest: params
     print(f"device: {device_name(device)} | {args.student} | {args.images} images {args.input_size}x{args.input_size} "
           f"| batch {args.batch}")
 
-    fit(lambda: build_model(spec, NUM_CLASSES), train, val, TrainConfig(**{**config.__dict__, "epochs": 1}), losses["plain"])  # warm-up
+    fit(lambda: build_model(spec, NUM_CLASSES), train, val, replace(config, epochs=1), losses["plain"])  # warm-up
     seconds: dict[str, list[float]] = {kind: [] for kind in losses}
     for repeat in range(args.repeats):
         for kind in list(losses) if repeat % 2 == 0 else list(losses)[::-1]:

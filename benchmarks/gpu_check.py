@@ -35,6 +35,7 @@ from pipeline.benchmark.speed import sync
 from pipeline.core.atomic import write_json
 from pipeline.core.constants import SPLIT_CODE
 from pipeline.core.devices import device_name, resolve_device
+from pipeline.params.load import check_params
 from pipeline.params.profiles import merge
 from pipeline.dataset.class_weights import balanced_class_weights
 from pipeline.dataset.prepared import PreparedData, load_prepared, save_prepared
@@ -54,9 +55,9 @@ VARIANTS = {  # name: (bf16, compile, deterministic)
 
 
 def paper_params(repo: Path) -> dict:
-    """params.yaml with profiles/paper.yaml merged in: the architectures and the paper's train settings."""
+    """params.yaml with profiles/paper.yaml merged in and checked: the architectures and the paper's train settings."""
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    return merge(params, yaml.safe_load((repo / "profiles" / "paper.yaml").read_text()))
+    return check_params(merge(params, yaml.safe_load((repo / "profiles" / "paper.yaml").read_text())))
 
 
 def make_subset(source: Path, dest: Path, n_train: int, n_val: int, seed: int = 0) -> dict:

@@ -6,9 +6,22 @@ import numpy as np
 
 from pipeline.inputs.device_data import DeviceSplit
 from pipeline.models import build_model
+from pipeline.training.config import TrainConfig
 
 TINY_SPEC = {"family": "resemotenet", "width": 0.03125, "se_reduction": 1}
 INPUT_SIZE = 16
+
+
+# A test's own full training settings (TrainConfig has no defaults: the params' are the schema's and params.yaml's).
+TEST_TRAIN = dict(epochs=1, batch_size=32, lr=0.01, momentum=0.9, weight_decay=1e-4, plateau_factor=0.1,
+                  plateau_patience=2, early_stopping_patience=0, seed=0, device="auto", bf16=False, compile=False,
+                  eval_batch_size=256, input_size=32, deterministic=True, schedule="plateau", aug_shift=0.0,
+                  aug_rotate=0.0, aug_scale=0.0)
+
+
+def train_config(**overrides) -> TrainConfig:
+    """TEST_TRAIN with ``overrides``."""
+    return TrainConfig(**{**TEST_TRAIN, **overrides})
 
 
 def tiny_model():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,38 +21,35 @@ from tqdm import tqdm
 
 from pipeline.benchmark.memory import cpu_peak_memory_mib, cuda_peak_memory_mib
 from pipeline.benchmark.speed import speed_at_size, time_forward
-from pipeline.core.params import check_section
 from pipeline.models import build_model, count_parameters, normalise_spec, save_model
 
-PAPER_INPUT_SIZE = 64  # the paper's input resolution: Table V numbers are compared at this size
 # Table V compares architectures with the paper's 7-class head (the head is < 0.01 % of any model's cost).
 HEAD_CLASSES = 7
 
 
 @dataclass(frozen=True)
 class BenchmarkSettings:
-    """params.yaml's ``benchmark`` section (see there for why each default is what it is)."""
+    """params.yaml's ``benchmark`` section (see there for why each value is what it is), with every size to
+    measure gathered in ``input_sizes``. No defaults: the values come from the loaded, checked params."""
 
-    latency_runs: int = 50
-    warmup_runs: int = 5
-    throughput_batch: int = 32
-    throughput_runs: int = 2
-    onnx: bool = False
-    onnx_atol: float = 1e-3
-    input_sizes: tuple[int, ...] = (PAPER_INPUT_SIZE,)
-    primary_input_size: int = PAPER_INPUT_SIZE
+    latency_runs: int
+    warmup_runs: int
+    throughput_batch: int
+    throughput_runs: int
+    onnx: bool
+    onnx_atol: float
+    input_sizes: tuple[int, ...]
+    primary_input_size: int
 
     @classmethod
-    def from_params(cls, section: dict, train_input_size: int | None = None) -> "BenchmarkSettings":
-        """Build from the params section (checked by its schema, pipeline.core.params; a partial one takes
-        the defaults below); the training input size is always measured too."""
-        values = check_section("benchmark", dict(section), require=False)  # the schema's keys and checks
-        sizes = [int(s) for s in values.pop("input_sizes", [PAPER_INPUT_SIZE])]
-        if train_input_size is not None:
-            sizes.append(int(train_input_size))
-        primary = int(values.pop("primary_input_size", PAPER_INPUT_SIZE))
-        sizes.append(primary)
-        return cls(input_sizes=tuple(sorted(set(sizes))), primary_input_size=primary, **values)
+    def from_params(cls, section: Mapping[str, Any], train_input_size: int | None = None) -> "BenchmarkSettings":
+        """The loaded ``benchmark`` section; the training input size and the primary size are always measured too."""
+        sizes = {*section["input_sizes"], section["primary_input_size"],
+                 *([train_input_size] if train_input_size is not None else [])}
+        return cls(latency_runs=section["latency_runs"], warmup_runs=section["warmup_runs"],
+                   throughput_batch=section["throughput_batch"], throughput_runs=section["throughput_runs"],
+                   onnx=section["onnx"], onnx_atol=section["onnx_atol"], input_sizes=tuple(sorted(int(s) for s in sizes)),
+                   primary_input_size=int(section["primary_input_size"]))
 
 
 def size_mib_fp32(params: int) -> float:
@@ -85,7 +83,7 @@ def measure_at_size(model: torch.nn.Module, spec: dict, input_size: int, device:
 
 
 def benchmark_model(name: str, spec: dict, device: torch.device | str,
-                    settings: BenchmarkSettings = BenchmarkSettings(), seed: int = 0) -> dict[str, Any]:
+                    settings: BenchmarkSettings, seed: int = 0) -> dict[str, Any]:
     """All Table V numbers of one architecture; flat fields are at ``settings.primary_input_size``."""
     device = torch.device(device)
     spec = normalise_spec(spec, f"models.{name}")

@@ -15,18 +15,15 @@ from functools import partial
 
 from torch import nn
 
-from pipeline.models.registry import register_family
+from pipeline.core.specs import Float
+from pipeline.models.registry import DROPOUT, STEM_STRIDE, register_family
 
 
-@register_family("emoxnet_lite")
+@register_family("emoxnet_lite", {"width_mult": Float(min=0, max=2, min_exclusive=True), "stem_stride": STEM_STRIDE,
+                                  "dropout": DROPOUT, "bn_momentum": Float(min=0, max=1, min_exclusive=True)})
 def emoxnet_lite(width_mult: float = 1.0, stem_stride: int = 1, dropout: float = 0.2, bn_momentum: float = 0.1,
                  num_classes: int = 7) -> nn.Module:
     """MobileNetV3-small (width ``width_mult``) whose first conv has stride ``stem_stride``."""
-    if stem_stride not in (1, 2):
-        raise ValueError(f"stem_stride must be 1 or 2, got {stem_stride!r}")
-    if not 0 < width_mult <= 2 or not 0 <= dropout < 1 or not 0 < bn_momentum <= 1:
-        raise ValueError(f"need 0 < width_mult <= 2, 0 <= dropout < 1, 0 < bn_momentum <= 1; got {width_mult}, "
-                         f"{dropout}, {bn_momentum}")
     from torchvision.models import mobilenet_v3_small  # here, not at the top: torchvision costs ~2 s to import
 
     norm = partial(nn.BatchNorm2d, eps=0.001, momentum=float(bn_momentum))

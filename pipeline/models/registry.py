@@ -1,7 +1,8 @@
 """The model registry: ``build_model({"family": ..., ...}, num_classes)`` for any registered family.
 
-A family is one module in ``pipeline/models/`` whose builder carries ``@register_family("name")``;
-its keyword arguments are the keys allowed in params.yaml ``models.<name>``. save/load store the
+A family is one module in ``pipeline/models/`` whose builder carries ``@register_family("name", rules)``;
+its keyword arguments are the keys allowed in params.yaml ``models.<name>``, and ``rules`` give each option's
+range as params schema rules, so ``width: 0`` is refused as ``models.teacher.width`` when params are loaded. save/load store the
 full spec beside the weights, so a checkpoint rebuilds its model with nothing else at hand.
 """
 
@@ -11,11 +12,16 @@ import importlib
 import inspect
 import os
 import pkgutil
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 import torch
 from torch import nn
+
+from pipeline.core.specs import Float, Int, Spec
+
+DROPOUT = Float(min=0, max=1, max_exclusive=True)  # families' rules shared by several of them
+STEM_STRIDE = Int(min=1, max=2)
 
 FAMILY_KEY = "family"
 DEFAULT_FAMILY = "resemotenet"
@@ -26,18 +32,20 @@ class Family:
     name: str
     build: Callable[..., nn.Module]  # keyword arguments = the spec's keys, plus num_classes
     options: tuple[str, ...]  # allowed spec keys (besides family)
+    rules: Mapping[str, Spec] = field(default_factory=dict)  # each option's range (its default is the builder's)
 
 
 _FAMILIES: dict[str, Family] = {}
 _discovered = False
 
 
-def register_family(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator: make ``build(**options, num_classes)`` the builder of family ``name``."""
+def register_family(name: str, rules: Mapping[str, Spec] | None = None
+                    ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator: make ``build(**options, num_classes)`` the builder of family ``name``; ``rules``: option -> rule."""
 
     def wrap(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         options = tuple(p for p in inspect.signature(build).parameters if p != "num_classes")
-        _FAMILIES[name] = Family(name, build, options)
+        _FAMILIES[name] = Family(name, build, options, dict(rules or {}))
         return build
 
     return wrap
@@ -55,8 +63,9 @@ def families() -> dict[str, Family]:
     return _FAMILIES
 
 
-def normalise_spec(spec: dict[str, Any], where: str = "model spec") -> dict[str, Any]:
-    """The spec with its family filled in; unknown families and keys are errors naming ``where``."""
+def normalise_spec(spec: Mapping[str, Any], where: str = "model spec") -> dict[str, Any]:
+    """The spec with its family filled in; unknown families and keys, and options out of their rule's range, are
+    errors naming ``where`` (a ParamsError naming ``where.<option>`` for the latter)."""
     spec = {FAMILY_KEY: DEFAULT_FAMILY, **spec}
     spec.pop("num_classes", None)  # the class count comes from the data, never from params
     known = families()
@@ -67,6 +76,10 @@ def normalise_spec(spec: dict[str, Any], where: str = "model spec") -> dict[str,
     if unknown:
         raise ValueError(f"{where}: unknown key {unknown[0]!r} for family {family.name}; allowed: "
                          f"{', '.join(family.options)}")
+    key = where.removeprefix("params.yaml: ")
+    for option, rule in family.rules.items():
+        if option in spec:
+            rule.check(spec[option], f"{key}.{option}")  # checked only: the spec keeps the values as written
     return spec
 
 

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.models.registry import register_family
+from pipeline.core.specs import Float, Int
+from pipeline.models.registry import DROPOUT, register_family
 
 
 class SEBlock(nn.Module):
@@ -56,10 +57,6 @@ class ResEmoteNet(nn.Module):
     def __init__(self, width: float = 1.0, se_reduction: int = 16, num_classes: int = 7,
                  conv_dropout: float = 0.2, fc_dropout: float = 0.5):
         super().__init__()
-        if not 0 < width <= 4 or se_reduction < 1:
-            raise ValueError(f"width must be in (0, 4] and se_reduction >= 1, got {width}, {se_reduction}")
-        if not (0 <= conv_dropout < 1 and 0 <= fc_dropout < 1):
-            raise ValueError(f"conv_dropout and fc_dropout must be in [0, 1), got {conv_dropout}, {fc_dropout}")
 
         def c(base: int) -> int:
             return max(1, int(round(base * width)))
@@ -93,7 +90,8 @@ class ResEmoteNet(nn.Module):
         return self.fc4(x)
 
 
-@register_family("resemotenet")
+@register_family("resemotenet", {"width": Float(min=0, max=4, min_exclusive=True), "se_reduction": Int(min=1),
+                                 "conv_dropout": DROPOUT, "fc_dropout": DROPOUT})
 def resemotenet(width: float = 1.0, se_reduction: int = 16, num_classes: int = 7, conv_dropout: float = 0.2,
                 fc_dropout: float = 0.5) -> ResEmoteNet:
     """The teacher at width 1.0 (80,238,599 params, 7 classes); students A/B/C at 0.5/0.25/0.125.

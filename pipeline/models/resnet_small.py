@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from torch import nn
 
-from pipeline.models.registry import register_family
+from pipeline.models.registry import STEM_STRIDE, register_family
 
 
-@register_family("resnet18_small")
+@register_family("resnet18_small", {"stem_stride": STEM_STRIDE})
 def resnet18_small(stem_stride: int = 1, num_classes: int = 7) -> nn.Module:
     """ResNet-18 (11.2 M params) with a 3x3 first conv of stride ``stem_stride`` and no max-pool."""
-    if stem_stride not in (1, 2):
-        raise ValueError(f"stem_stride must be 1 or 2, got {stem_stride!r}")
     from torchvision.models import resnet18  # here, not at the top: torchvision costs ~2 s to import
 
     model = resnet18(weights=None, num_classes=num_classes)

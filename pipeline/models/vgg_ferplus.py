@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.models.registry import register_family
+from pipeline.core.specs import Bool, Float, Int
+from pipeline.models.registry import DROPOUT, register_family
 
 # (channels, convs) per group; each group ends with 2x2 max-pool and dropout.
 GROUPS: tuple[tuple[int, int], ...] = ((64, 2), (128, 2), (256, 3), (256, 3))
@@ -25,9 +26,6 @@ class VGG13FERPlus(nn.Module):
     def __init__(self, num_classes: int, width: float, fc_width: int, batch_norm: bool, grayscale: bool,
                  dropout: float, fc_dropout: float):
         super().__init__()
-        if not 0 < width <= 4 or fc_width < 1 or not 0 <= dropout < 1 or not 0 <= fc_dropout < 1:
-            raise ValueError(f"need 0 < width <= 4, fc_width >= 1, dropouts in [0, 1); got {width}, {fc_width}, "
-                             f"{dropout}, {fc_dropout}")
         self.grayscale = grayscale
         layers: list[nn.Module] = []
         channels = 1 if grayscale else 3
@@ -52,7 +50,8 @@ class VGG13FERPlus(nn.Module):
         return self.classifier(self.pool(self.features(x)))
 
 
-@register_family("vgg13_ferplus")
+@register_family("vgg13_ferplus", {"width": Float(min=0, max=4, min_exclusive=True), "fc_width": Int(min=1),
+                                   "batch_norm": Bool(), "grayscale": Bool(), "dropout": DROPOUT, "fc_dropout": DROPOUT})
 def vgg13_ferplus(width: float = 1.0, fc_width: int = 1024, batch_norm: bool = False, grayscale: bool = True,
                   dropout: float = 0.25, fc_dropout: float = 0.5, num_classes: int = 8) -> VGG13FERPlus:
     """Barsoum's VGG13 at width 1.0 (8.75 M params with 8 classes); input >= 16 pixels (four 2x2 pools)."""

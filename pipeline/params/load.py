@@ -16,11 +16,12 @@ import yaml
 
 from pipeline.core.params import PARAMS_FILE, SCHEMA, check_schema, registry_specs
 from pipeline.core.specs import ParamsError
+from pipeline.core.typed import Record, trace_to_env_folder, typed
 
 
 def _registry_checks(params: dict[str, Any]) -> None:
     """Every loss spec through the loss registry (name, keys, ranges: ``alpha >= 0``...), every model spec
-    through the model registry (family, keys); the architectures' size limits need the data's class count
+    through the model registry (family, keys, option ranges); the architectures' size limits need the data's class count
     and are checked by the training stages (``check_input_size``)."""
     from pipeline.models import normalise_spec  # here, not at the top: they import torch, a check may not be run
     from pipeline.training.losses import build_loss
@@ -47,8 +48,9 @@ def check_params(raw: Any) -> dict[str, Any]:
     return params
 
 
-def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
-    """Read and check params.yaml; raise ParamsError/FileNotFoundError naming what is wrong."""
+def load_params(path: str | Path = PARAMS_FILE) -> Record:
+    """Read and check params.yaml; raise ParamsError/FileNotFoundError naming what is wrong. Returns the typed,
+    frozen tree (pipeline.core.typed): checked here once, read by attribute or key downstream."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run stages from the repository root")
@@ -56,4 +58,5 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-    return check_params(raw)
+    trace_to_env_folder()  # what this stage reads from here on, when a test asks (PIPELINE_PARAMS_TRACE)
+    return typed(SCHEMA, check_params(raw))

@@ -20,6 +20,7 @@ contempt winners and removes contempt from the vote distributions.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +103,8 @@ def vote_distribution(row: np.ndarray) -> np.ndarray | None:
     return taken / taken.sum()
 
 
-def label_votes(votes: np.ndarray, is_train: np.ndarray, num_classes: int = 8,
-                target: str = "majority") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def label_votes(votes: np.ndarray, is_train: np.ndarray, num_classes: int,
+                target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(label or -1, reason, soft label rows (N, num_classes)) of every line, by the protocol above.
 
     reason is 'kept', 'unknown' (no majority, or unknown won), 'not_face' or 'contempt' (7 classes).
@@ -142,8 +143,8 @@ def class_counts(labels: np.ndarray, split: np.ndarray, names: tuple[str, ...]) 
     return {s: {c: int(((split == SPLIT_CODE[s]) & (labels == i)).sum()) for i, c in enumerate(names)} for s in SPLITS}
 
 
-def read_tables(fer_path: Path, votes_path: Path, fer: pd.DataFrame, plus: pd.DataFrame, num_classes: int = 8,
-                target: str = "majority") -> LoadedDataset:
+def read_tables(fer_path: Path, votes_path: Path, fer: pd.DataFrame, plus: pd.DataFrame, num_classes: int,
+                target: str) -> LoadedDataset:
     if fer.empty or plus.empty:
         raise ValueError(f"{fer_path if fer.empty else votes_path}: no data lines")
     names = class_names(num_classes)
@@ -165,8 +166,8 @@ def read_tables(fer_path: Path, votes_path: Path, fer: pd.DataFrame, plus: pd.Da
     data = PreparedData(images, labels[keep], split[keep], "ferplus", names,
                         soft_labels=soft[keep] if target == "crossentropy" else None)
     named = reason != "not_in_ferplus"
-    both = {str(k): class_counts(label_votes(votes[named], np.zeros(int(named.sum()), bool), k)[0], split[named],
-                                 class_names(k)) for k in (8, 7)}
+    both = {str(k): class_counts(label_votes(votes[named], np.zeros(int(named.sum()), bool), k, "majority")[0],
+                                 split[named], class_names(k)) for k in (8, 7)}
     extra = {"dropped": {**dropped, "total": int(sum(dropped.values()))},
              "ferplus": {"protocol": "microsoft/FERPlus: single votes dropped, majority > 50 % else unknown",
                          "target": target, "classes": num_classes, "majority_counts_by_class_set": both}}
@@ -208,10 +209,10 @@ def _check(files: list[Path], options: dict[str, Any]) -> list[dict]:
     return results + check_votes_table(plus, fer, files[1])
 
 
-def _read(files: list[Path], options: dict[str, Any]) -> LoadedDataset:
+def _read(files: list[Path], options: Mapping[str, Any]) -> LoadedDataset:
+    """``options``: the loaded ``data`` section (its FER+ keys' defaults are the schema's)."""
     return read_tables(files[0], files[1], read_csv_table(files[0]), read_csv_table(files[1]),
-                       num_classes=int(options.get("ferplus_classes", 8)),
-                       target=str(options.get("ferplus_target", "majority")))
+                       num_classes=options["ferplus_classes"], target=options["ferplus_target"])
 
 
 SOURCE = Source(name="ferplus", description="FER2013 pixels + Microsoft FER+ votes, Microsoft's protocol (8 or 7 classes)",

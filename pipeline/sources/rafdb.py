@@ -80,7 +80,7 @@ def stratified_val_split(labels: np.ndarray, fraction: float, seed: int, num_cla
     return mask
 
 
-def read(root: str | os.PathLike, val_fraction: float = 0.1, seed: int = 0) -> LoadedDataset:
+def read(root: str | os.PathLike, val_fraction: float, seed: int) -> LoadedDataset:
     """RAF-DB basic into memory; a bad line or image is a ValueError naming the image path and the line."""
     from tqdm import tqdm
 

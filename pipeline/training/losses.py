@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pipeline.core.specs import ParamsError
 from pipeline.training.checkpoint import array_digest
 
 _LOSSES: dict[str, type["Loss"]] = {}
@@ -212,17 +213,17 @@ def build_loss(spec: dict[str, Any], where: str = "loss") -> Loss:
     spec = dict(spec)
     name = spec.pop("name", None)
     if name not in _LOSSES:
-        raise ValueError(f"params.yaml: {where}.name {name!r} is not a known loss; known: {', '.join(sorted(_LOSSES))}")
+        raise ParamsError(f"params.yaml: {where}.name {name!r} is not a known loss; known: {', '.join(sorted(_LOSSES))}")
     cls = _LOSSES[name]
     allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     unknown = [k for k in spec if k not in allowed]
     if unknown:
-        raise ValueError(f"params.yaml: unknown key {unknown[0]!r} in {where} (loss {name}); allowed: "
-                         f"{', '.join(['name', *allowed])}")
+        raise ParamsError(f"params.yaml: unknown key {unknown[0]!r} in {where} (loss {name}); allowed: "
+                          f"{', '.join(['name', *allowed])}")
     for key, value in spec.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"params.yaml: {where}.{key} must be a number, got {value!r}")
+            raise ParamsError(f"params.yaml: {where}.{key} must be a number, got {value!r}")
     try:
         return cls(**spec)
     except ValueError as exc:
-        raise ValueError(f"params.yaml: {where}.{exc}") from None
+        raise ParamsError(f"params.yaml: {where}.{exc}") from None

@@ -7,7 +7,8 @@ import copy
 import pytest
 import yaml
 
-from pipeline.core.params import ParamsError
+from pipeline.core.params import SCHEMA, ParamsError
+from pipeline.core.typed import typed
 from pipeline.params.load import check_params, load_params
 from pipeline.params.profiles import apply_profile
 from tests.helpers import REPO_ROOT
@@ -130,7 +131,7 @@ def test_a_profile_with_a_misspelt_key_leaves_params_untouched(tmp_path):
 def test_optional_keys_take_their_schema_default_and_the_configs_follow_the_schema():
     """The schema is the one place a key, its default and its check are written: load_params fills an
     absent optional key from it, and the dataclasses built from a section have exactly its keys."""
-    from dataclasses import fields
+    from dataclasses import MISSING, fields
 
     from pipeline.benchmark.benchmarking import BenchmarkSettings
     from pipeline.core.params import section_spec
@@ -142,8 +143,10 @@ def test_optional_keys_take_their_schema_default_and_the_configs_follow_the_sche
     not_the_loops = {"class_weighted", "portable_kernels"}  # the loss's and the stage process's settings
     assert {f.name for f in fields(TrainConfig)} == (set(section_spec("train").keys) - not_the_loops) | {"epochs", "seed"}
     assert {f.name for f in fields(BenchmarkSettings)} == set(section_spec("benchmark").keys)
-    assert TrainConfig().schedule == section_spec("train").defaults()["schedule"]
-    with pytest.raises(ParamsError, match=r"train.lr must be a number > 0, got -1"):
-        TrainConfig.from_params({"lr": -1}, epochs=1, seed=0)  # the schema's check, not a second one
-    with pytest.raises(ParamsError, match=r"benchmark.latency_runs must be an integer >= 1"):
-        BenchmarkSettings.from_params({"latency_runs": 0})
+    assert not [f.name for f in (*fields(TrainConfig), *fields(BenchmarkSettings)) if f.default is not MISSING]
+    loaded = typed(SCHEMA, check_params(params))  # what load_params hands the stages
+    config = TrainConfig.from_params(loaded.train, epochs=1, seed=0)
+    assert config.schedule == section_spec("train").defaults()["schedule"] and config.lr == DEFAULT["train"]["lr"]
+    settings = BenchmarkSettings.from_params(loaded.benchmark, train_input_size=32)
+    assert settings.input_sizes == (32, 64) and settings.primary_input_size == 64
+    assert settings.latency_runs == DEFAULT["benchmark"]["latency_runs"]

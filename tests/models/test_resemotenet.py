@@ -84,7 +84,7 @@ def test_save_and_load_round_trip(tmp_path):
 @pytest.mark.parametrize("spec, message", [
     ({"family": "resnet99"}, r"models.x: unknown family 'resnet99'; known: .*resemotenet"),
     ({"family": "resemotenet", "widht": 0.5}, r"models.x: unknown key 'widht' for family resemotenet; allowed: width, se_reduction"),
-    ({"width": -1}, r"models.x: width must be in \(0, 4\]"),
+    ({"width": -1}, r"params.yaml: models.x.width must be a number > 0 and <= 4, got -1"),
 ])
 def test_bad_model_spec_names_the_key(spec, message):
     with pytest.raises(ValueError, match=message):

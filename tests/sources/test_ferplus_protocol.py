@@ -23,10 +23,10 @@ ROWS = np.array([[6, 1, 1, 1, 1, 0, 0, 0, 0, 0],  # singles removed: 6 of 6 -> n
 
 def test_majority_drops_singles_and_needs_more_than_half():
     assert ferplus.majority_vote(ROWS).tolist() == [0, 0, 8, 7, 9, 8]
-    labels, reason, _ = ferplus.label_votes(ROWS, np.zeros(6, bool), 8)
+    labels, reason, _ = ferplus.label_votes(ROWS, np.zeros(6, bool), 8, "majority")
     assert reason.tolist() == ["kept", "kept", "unknown", "kept", "not_face", "unknown"]
     assert labels.tolist() == [6, 6, -1, 7, -1, -1]  # neutral = 6 and contempt = 7 in the 8-class order
-    labels7, reason7, _ = ferplus.label_votes(ROWS, np.zeros(6, bool), 7)
+    labels7, reason7, _ = ferplus.label_votes(ROWS, np.zeros(6, bool), 7, "majority")
     assert reason7[3] == "contempt" and labels7[3] == -1
 
 
@@ -74,7 +74,7 @@ def test_real_ferplus_counts_match_a_hand_count(classes):
     usage = table["Usage"].map({"Training": 0, "PublicTest": 1, "PrivateTest": 2}).to_numpy()
     named = table["Image name"].fillna("").str.strip().to_numpy() != ""
     votes = ferplus.votes_of(table, path)[named]
-    labels, _, _ = ferplus.label_votes(votes, np.zeros(len(votes), bool), classes)
+    labels, _, _ = ferplus.label_votes(votes, np.zeros(len(votes), bool), classes, "majority")
     ours = ferplus.class_counts(labels, usage[named], ferplus.class_names(classes))
     hand = _hand_count(path, classes)
     to_ours = dict(zip(["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt"],

@@ -14,8 +14,8 @@ from pipeline.training.losses import KnowledgeDistillation
 from pipeline.dataset.prepared import PreparedData
 from pipeline.training.runs import RunSpec, train_over_seeds
 from pipeline.training.soft_targets import compute_soft_targets, load_soft_targets, save_soft_targets
-from pipeline.training.trainer import TrainConfig, fit
-from tests.fixtures_training import INPUT_SIZE, TINY_SPEC, random_split, tiny_model
+from pipeline.training.trainer import fit
+from tests.fixtures_training import INPUT_SIZE, TINY_SPEC, random_split, tiny_model, train_config
 
 
 class CountingModel(torch.nn.Module):
@@ -64,7 +64,7 @@ def test_student_training_never_calls_the_teacher(teacher, train_split):
     table = compute_soft_targets(teacher, train_split, batch_size=16)
     calls_after_soft_targets = teacher.calls
     loss_fn = KnowledgeDistillation(T=3.0, alpha=0.2).bind(soft_targets=table)
-    config = TrainConfig(epochs=2, batch_size=16, input_size=INPUT_SIZE)
+    config = train_config(epochs=2, batch_size=16, input_size=INPUT_SIZE)
     result = fit(tiny_model, train_split, random_split(12, 1), config, loss_fn)
     assert teacher.calls == calls_after_soft_targets
     assert result.epochs_run == 2 and np.isfinite(result.history[-1]["train_loss"])
@@ -84,7 +84,7 @@ def test_distillation_loss_in_training_sees_the_right_teacher_rows(train_split):
             seen.append((idx.clone(), flip.clone(), rows.clone()))
             return super().forward(logits, labels, idx, flip)
 
-    fit(tiny_model, train_split, random_split(12, 1), TrainConfig(epochs=1, batch_size=16, input_size=INPUT_SIZE),
+    fit(tiny_model, train_split, random_split(12, 1), train_config(epochs=1, batch_size=16, input_size=INPUT_SIZE),
         Spy(3.0, 0.2).bind(soft_targets=table))
     all_idx = torch.cat([s[0] for s in seen])
     assert sorted(all_idx.tolist()) == list(range(n))  # every sample once per epoch, none dropped
@@ -213,7 +213,7 @@ def test_kd_online_trains_through_the_trainer_with_augmentation(teacher, train_s
 
     val = random_split(16, 1)
     loss = build_loss({"name": "kd_online", "T": 3, "alpha": 0.5}).bind(teacher=teacher)
-    config = TrainConfig(epochs=1, batch_size=16, lr=0.02, input_size=INPUT_SIZE, eval_batch_size=64, device="cpu",
+    config = train_config(epochs=1, batch_size=16, lr=0.02, input_size=INPUT_SIZE, eval_batch_size=64, device="cpu",
                          seed=0, aug_shift=0.1, aug_rotate=10.0)
     calls = teacher.calls
     result = fit(tiny_model, train_split, val, config, loss)

@@ -9,10 +9,10 @@ import torch
 
 from pipeline.training.checkpoint import load_checkpoint
 from pipeline.training.losses import CrossEntropy
-from pipeline.training.trainer import TrainConfig, batch_bounds, fit
-from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model
+from pipeline.training.trainer import batch_bounds, fit
+from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model, train_config
 
-CONFIG = TrainConfig(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, plateau_patience=0, seed=3)
+CONFIG = train_config(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, plateau_patience=0, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_checkpoint_of_another_config_is_ignored(splits, tmp_path):
     ckpt = tmp_path / "seed3.pt"
     with pytest.raises(Crash):
         fit(tiny_model, train, val, CONFIG, CrossEntropy(), checkpoint=ckpt, on_step=crash_at(1, 0))
-    other = TrainConfig(**{**CONFIG.__dict__, "lr": 0.01})
+    other = train_config(**{**CONFIG.__dict__, "lr": 0.01})
     resumed_from = []
     fit(tiny_model, train, val, other, CrossEntropy(), checkpoint=ckpt, on_epoch=resumed_from.append,
         on_step=lambda e, s: resumed_from.append(("step", e, s)) if s == 0 else None)
@@ -147,7 +147,7 @@ def test_nan_loss_stops_with_epoch_and_step(splits):
 
 def test_early_stopping_stops_before_the_epoch_budget(splits):
     train, val, _ = splits
-    config = TrainConfig(**{**CONFIG.__dict__, "epochs": 12, "early_stopping_patience": 1, "lr": 0.0})
+    config = train_config(**{**CONFIG.__dict__, "epochs": 12, "early_stopping_patience": 1, "lr": 0.0})
     result = fit(tiny_model, train, val, config, CrossEntropy())
     best, stale, expected_stop = -1.0, 0, config.epochs
     for record in result.history:
@@ -163,11 +163,11 @@ import json, logging, sys, time
 logging.basicConfig(level=logging.INFO)
 from pipeline.training.checkpoint import array_digest
 from pipeline.training.losses import CrossEntropy
-from pipeline.training.trainer import TrainConfig, fit
-from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model
+from pipeline.training.trainer import fit
+from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model, train_config
 
 checkpoint, out, slow = sys.argv[1], sys.argv[2], sys.argv[3] == "slow"
-config = TrainConfig(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, seed=5)
+config = train_config(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, seed=5)
 result = fit(tiny_model, random_split(50, 0), random_split(20, 1), config, CrossEntropy(),
              test=random_split(20, 2), checkpoint=checkpoint,
              on_step=(lambda e, s: time.sleep(0.5 if e >= 1 else 0)) if slow else None)

@@ -13,11 +13,11 @@ from pipeline.models import build_model
 from pipeline.params.load import check_params, load_params
 from pipeline.training.checkpoint import load_checkpoint
 from pipeline.training.losses import CrossEntropy, build_loss
-from pipeline.training.trainer import TrainConfig, fit
-from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model
+from pipeline.training.trainer import fit
+from tests.fixtures_training import INPUT_SIZE, random_split, tiny_model, train_config
 from tests.helpers import REPO_ROOT
 
-AUGMENTED = TrainConfig(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, seed=1, schedule="onecycle",
+AUGMENTED = train_config(epochs=3, batch_size=16, lr=0.05, input_size=INPUT_SIZE, seed=1, schedule="onecycle",
                         aug_shift=0.1, aug_rotate=10.0, aug_scale=0.1)
 
 
@@ -66,10 +66,10 @@ def test_onecycle_runs_its_lr_cycle_and_resumes_bit_identical(splits, tmp_path):
 def test_augmentation_changes_training_and_cosine_ends_at_zero(splits):
     train, val, _ = splits
     base = dict(epochs=2, batch_size=16, lr=0.05, input_size=INPUT_SIZE, seed=1)
-    flat = fit(tiny_model, train, val, TrainConfig(**base), CrossEntropy())
-    warped = fit(tiny_model, train, val, TrainConfig(**base, aug_shift=0.2), CrossEntropy())
+    flat = fit(tiny_model, train, val, train_config(**base), CrossEntropy())
+    warped = fit(tiny_model, train, val, train_config(**base, aug_shift=0.2), CrossEntropy())
     assert flat.history[0]["train_loss"] != warped.history[0]["train_loss"]
-    cosine = fit(tiny_model, train, val, TrainConfig(**base, schedule="cosine"), CrossEntropy())
+    cosine = fit(tiny_model, train, val, train_config(**base, schedule="cosine"), CrossEntropy())
     assert [r["lr"] for r in cosine.history] == pytest.approx([0.05, 0.025])
 
 
