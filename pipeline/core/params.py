@@ -179,13 +179,8 @@ SECTION_RULES: list[Callable[[dict[str, Any]], None]] = [_cross_checks, _emoxnet
 
 def section_spec(name: str) -> Section:
     """The schema of one top-level section (``train``, ``benchmark``...): the one place its keys, defaults and
-    checks are written; the dataclasses built from a section (TrainConfig, BenchmarkSettings) check through it."""
+    checks are written; the typed tree load_params returns is built from it (pipeline/core/typed.py)."""
     return SCHEMA.keys[name]
-
-
-def check_section(name: str, value: Any, require: bool = True) -> dict[str, Any]:
-    """One section checked like the schema checks it in the whole tree (``require=False``: a partial mapping)."""
-    return section_spec(name).check(value, name, require=require)
 
 
 def check_orchestration(raw: Any) -> dict[str, Any]:

@@ -31,7 +31,8 @@ def _train(params: dict[str, Any], kind: str, name: str, model_name: str, input_
     loss = build_loss(loss_spec, where=loss_where)
     if loss.needs_soft_targets and soft_targets is None:
         raise ValueError(f"params.yaml: {loss_where} ({loss.name}) needs soft targets, and none are available here")
-    train_params = {**params["train"], "input_size": int(input_size)}
+    # every train key but input_size, which is the member's own (so dvc.yaml lists train.input_size for none of them)
+    train_params = {**{k: params["train"][k] for k in params["train"] if k != "input_size"}, "input_size": int(input_size)}
     run = RunSpec(kind=kind, name=name, model_name=model_name, model_spec=spec, out_dir=Path(out))
     return train_over_seeds(run, data, train_params, epochs, seeds or params["seeds"], loss,
                             class_weights_for(params, class_weights, data.class_names),
