@@ -20,7 +20,8 @@ from tests.fixtures_data import (FERPLUS_HEADER, fer_image, fer_rows, pixels_tex
 
 def validate_source(name, raw_dir, rafdb_val_fraction=0.1, drop_duplicates=False):
     return validate({"source": name, "drop_train_duplicates_of_test": drop_duplicates,
-                     "rafdb_val_fraction": rafdb_val_fraction, "rafdb_val_seed": 0}, raw_dir)
+                     "rafdb_val_fraction": rafdb_val_fraction, "rafdb_val_seed": 0,
+                     "ferplus_classes": 8, "ferplus_target": "majority"}, raw_dir)  # a full data section
 
 
 def test_good_fer2013_passes_with_counts_and_duplicates(tmp_path):

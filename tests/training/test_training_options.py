@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.core.params import ParamsError
+from pipeline.core.typed import plain
 from pipeline.inputs.device_data import random_affine, to_model_input
 from pipeline.models import build_model
 from pipeline.params.load import check_params, load_params
@@ -95,7 +96,7 @@ def test_dropout_rates_are_model_options():
 
 
 def test_schedule_and_augmentation_params_are_checked():
-    params = load_params(REPO_ROOT / "params.yaml")
+    params = plain(load_params(REPO_ROOT / "params.yaml"))  # a plain dict to edit
     assert params["train"]["schedule"] == "plateau" and params["train"]["aug_shift"] == 0.0
     with pytest.raises(ParamsError, match="train.schedule must be one of plateau, onecycle, cosine"):
         check_params({**params, "train": {**params["train"], "schedule": "step"}})
