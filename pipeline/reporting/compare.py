@@ -155,10 +155,12 @@ def summary_line(table: pd.DataFrame, old_label: str, new_label: str, band_words
     """"N of M rows changed beyond noise (runs)", then the rows within noise and one-sided rows, then the band."""
     by = lambda word: [r["run"] for r in table.to_dict("records") if r["verdict"].startswith(word)]  # noqa: E731
     changed = by(CHANGED) + by("new run") + by("removed")
-    parts = [f"{len(changed)} of {len(table)} rows changed beyond noise" + (f" ({', '.join(changed)})" if changed else "")]
+    listed = lambda runs: f" ({', '.join(runs)})" if runs else ""  # noqa: E731
+    parts = [f"{len(changed)} of {len(table)} rows changed beyond noise{listed(changed)}"]
     if by("noise"):
-        parts.append(f"{len(by('noise'))} within noise ({', '.join(by('noise'))})")
-    return f"Table IV, {old_label} → {new_label}: {'; '.join(parts)}." + (f" Band: {band_words}." if band_words else "")
+        parts.append(f"{len(by('noise'))} within noise{listed(by('noise'))}")
+    band = f" Band: {band_words}." if band_words else ""
+    return f"Table IV, {old_label} → {new_label}: {'; '.join(parts)}.{band}"
 
 
 def band_summary(cross_cpu: CrossCpuBand, old: Side, new: Side) -> str:

@@ -37,7 +37,8 @@ class CrossCpuBand:
         if self.band_pp is None:
             return f"{CROSS_CPU} not measured"
         if not self.applies(*settings):
-            return f"{CROSS_CPU} not measured for these settings (±{self.band_pp:.2f} pp is for {_words(self.settings)})"
+            return (f"{CROSS_CPU} not measured for these settings "
+                    f"(±{self.band_pp:.2f} pp is for {_words(self.settings)})")
         return f"{CROSS_CPU} ±{self.band_pp:.2f} pp ({self.source})"
 
 

@@ -22,9 +22,9 @@ log = logging.getLogger("report")
 
 def write_run_report(paths: Mapping[str, str | os.PathLike | list | None], examples: str | os.PathLike | None = None,
                      cross_eval: str | os.PathLike | None = None) -> dict[str, Table]:
-    """The report of ``paths`` (keys as :func:`pipeline.reporting.collect.run_folder_paths` gives them; ``run_info``
-    ``benchmark_run`` and ``cross_cpu_band`` optional), with the committed run folders under ``examples`` listed on the summary
-    and the cross-dataset table from ``cross_eval``; returns the tables."""
+    """The report of ``paths`` (keys as :func:`pipeline.reporting.collect.run_folder_paths` gives them; ``run_info``,
+    ``benchmark_run`` and ``cross_cpu_band`` optional), with the committed run folders under ``examples`` listed
+    on the summary and the cross-dataset table from ``cross_eval``; returns the tables."""
     inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
                             paths["benchmarks"], paths.get("run_info"), paths.get("benchmark_run"),
                             paths.get("cross_cpu_band"))

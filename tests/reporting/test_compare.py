@@ -36,7 +36,8 @@ def test_markdown_lists_only_the_rows_that_moved():
     e1 = table.set_index("run").loc["E1"]
     assert e1["delta_acc_pp"] == 2.5 and e1["alpha"] == "0.20 → 0.25" and e1["verdict"] == "changed"
     text = compare_markdown(table, "main", "working tree")
-    assert text.startswith("Table IV, main → working tree: 2 of 4 rows changed beyond noise (E1, baseline_student_b).")
+    assert text.startswith("Table IV, main → working tree: 2 of 4 rows changed beyond noise "
+                           "(E1, baseline_student_b).")
     assert "acc % main" in text and "acc % working tree" in text
     assert "Baseline: Student Model" in text and "+2.50" in text
 

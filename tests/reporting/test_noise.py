@@ -11,7 +11,8 @@ from tests.helpers import REPO_ROOT
 
 
 def table(accs: dict[str, float]) -> pd.DataFrame:
-    rows = [{"dataset": "FER2013", "run": run, "test_acc": acc, "data_source": "synthetic"} for run, acc in accs.items()]
+    rows = [{"dataset": "FER2013", "run": run, "test_acc": acc, "data_source": "synthetic"}
+            for run, acc in accs.items()]
     return pd.DataFrame(rows + [{"dataset": "RAF-DB", "run": "E1", "test_acc": None, "data_source": None}])
 
 
