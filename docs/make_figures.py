@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.analyze.chromium import Chromium, find_chromium  # noqa: E402
+from pipeline.browser.chromium import Chromium, find_chromium  # noqa: E402
 from pipeline.analyze.cli import run as analyze  # noqa: E402
 from pipeline.analyze.demo import Shot, detectable_faces, read_fer_labelled, write_video  # noqa: E402
 

@@ -7,6 +7,7 @@ params teacher.ensemble, assemble it from trained EmoXNet members (nothing is tr
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -24,11 +25,12 @@ from pipeline.training.losses import build_loss
 from pipeline.training.runs import RunSpec, check_run_setup, class_weights_for, train_over_seeds
 
 CURVES = Path("dvclive/plots/metrics")
+SUMMARY = Path("dvclive/metrics.json")  # dvclive's last-epoch summary, a declared output of every training run
 
 
 def assemble(params: dict, data: PreparedData, members: Path, out: Path) -> None:
-    """The ensemble teacher: model.pt, metrics.json, run.json, and each member's curves under
-    dvclive/plots/metrics/members/."""
+    """The ensemble teacher: model.pt, metrics.json, run.json, each member's curves under
+    dvclive/plots/metrics/members/ and their dvclive summaries in dvclive/metrics.json (it trains nothing itself)."""
     ensemble = params["teacher"]["ensemble"]
     device = resolve_device(params["train"]["device"])
     size, batch = params["train"]["input_size"], params["train"]["eval_batch_size"]
@@ -44,6 +46,9 @@ def assemble(params: dict, data: PreparedData, members: Path, out: Path) -> None
         if (members / name / CURVES).exists():
             shutil.copytree(members / name / CURVES, curves / "members" / name)
     curves.mkdir(parents=True, exist_ok=True)
+    summaries = {name: json.loads((members / name / SUMMARY).read_text())
+                 for name in ensemble["members"] if (members / name / SUMMARY).exists()}
+    write_json(out / SUMMARY, {"members": summaries})
     write_json(out / "metrics.json", metrics)
     write_run_facts(out, run_facts(device))
 

@@ -143,7 +143,7 @@ def test_the_walker_follows_function_level_and_registry_imports():
 # import its own subpackage and any subpackage on a lower layer, never one on its own layer or above, so
 # no two subpackages import each other, and a new subpackage must be placed here. The order is the code's:
 LAYERS = (
-    ("core",),                              # constants, atomic writes, devices, naming, the params schema
+    ("core", "browser"),                    # constants, atomic writes, devices, naming, the params schema; Chromium
     ("dataset", "inputs", "models"),        # the prepared arrays, what a network is fed, the architectures
     ("sources", "training", "evaluation"),  # readers into prepared arrays; the one trainer; test-split metrics
     ("params",                              # the strict params check, which asks the model and loss registries,

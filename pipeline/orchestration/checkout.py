@@ -35,7 +35,8 @@ def git(repo_dir: Path, *args: str) -> str:
 def uncommitted_stage_code(repo_dir: Path, graph: dict[str, StageNode]) -> list[str]:
     """Changed or untracked files that stages depend on (workers clone the commit, so they would not see them).
 
-    params.yaml, dvc.yaml and dvc.lock are exempt (they travel in the coordinator's pack), so are stage outputs.
+    params.yaml, dvc.yaml and dvc.lock are exempt (they travel in the coordinator's pack), so are stage outputs
+    and .gitignore files (DVC writes them for outputs; a workspace writes the same ones, gitignore.py).
     """
     status = git(repo_dir, "status", "--porcelain=v1", "-z", "--untracked-files=all")
     changed = [entry[3:] for entry in status.split("\0") if len(entry) > 3]
@@ -45,7 +46,8 @@ def uncommitted_stage_code(repo_dir: Path, graph: dict[str, StageNode]) -> list[
     def under(path: str, prefixes: set[str]) -> bool:
         return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
 
-    return sorted(p for p in changed if p not in PIPELINE_FILES and under(p, deps) and not under(p, outs))
+    return sorted(p for p in changed if p not in PIPELINE_FILES and under(p, deps) and not under(p, outs)
+                  and Path(p).name != ".gitignore")
 
 
 def default_remote_url(repo_dir: Path) -> str:

@@ -26,6 +26,13 @@ class StageNode:
     uncached_outs: tuple[str, ...]  # `cache: false` outputs (metrics, plots, reports)
 
 
+def stage_address(stage, root: Path) -> str:
+    """`distill@E1`, or `sub/dvc.yaml:name` outside the root's dvc.yaml. DVC's own `stage.addressing` is
+    relative to the process cwd; this is relative to the repo root."""
+    dvcfile = Path(os.path.relpath(stage.dvcfile.path, root)).as_posix()
+    return stage.name if dvcfile == "dvc.yaml" else f"{dvcfile}:{stage.name}"
+
+
 def load_stage_graph(repo_root: str | Path) -> dict[str, StageNode]:
     """All stage items of the DVC project at `repo_root`, upstream before downstream (dvc.yaml order otherwise)."""
     import networkx as nx
@@ -40,19 +47,14 @@ def load_stage_graph(repo_root: str | Path) -> dict[str, StageNode]:
         def relative(fs_path: str) -> str:
             return Path(os.path.relpath(fs_path, root)).as_posix()
 
-        def address(stage) -> str:
-            # DVC's own `stage.addressing` is relative to the process cwd; ours to the repo root.
-            dvcfile = relative(stage.dvcfile.path)
-            return stage.name if dvcfile == "dvc.yaml" else f"{dvcfile}:{stage.name}"
-
         ordered = nx.lexicographical_topological_sort(graph.reverse(copy=False), key=lambda stage: f"{position[stage]:09d}")
         nodes: dict[str, StageNode] = {}
         for stage in ordered:
             if not stage.cmd:  # `.dvc` data sources are not steps to run
                 continue
-            nodes[address(stage)] = StageNode(
-                name=address(stage),
-                upstream=tuple(address(up) for up in graph.successors(stage) if up.cmd),
+            nodes[stage_address(stage, root)] = StageNode(
+                name=stage_address(stage, root),
+                upstream=tuple(stage_address(up, root) for up in graph.successors(stage) if up.cmd),
                 deps=tuple(relative(dep.fs_path) for dep in stage.deps if not isinstance(dep, ParamsDependency)),
                 cached_outs=tuple(relative(out.fs_path) for out in stage.outs if out.use_cache),
                 uncached_outs=tuple(relative(out.fs_path) for out in stage.outs if not out.use_cache),

@@ -34,6 +34,7 @@ from pipeline.orchestration.checkout import (
     up_to_date_results,
 )
 from pipeline.orchestration.dvc_graph import StageNode, load_stage_graph, select_stages
+from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.lock_merge import LOCK_FILE
 from pipeline.orchestration.packs import store_for
 from pipeline.orchestration.preflight import Unreachable, check_git, check_remote, check_server
@@ -249,6 +250,7 @@ def finalize(graph: dict[str, StageNode], selected: list[str], plan: dict[str, A
     to_pull = [s for s in merge_results(root, store, fresh, order=list(graph)) if graph[s].cached_outs]
     if to_pull:
         run_command(dvc("pull", "--force", *to_pull), root, log.info, "coordinator checkout")
+        ignore_cached_outs(root, to_pull)
     if failed:
         skipped = f"\nnot run because upstream failed: {', '.join(not_run)}" if not_run else ""
         details = "\n".join(failed.values())

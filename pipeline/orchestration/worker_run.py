@@ -5,7 +5,8 @@ stage item therefore runs in a fresh `git clone` of the coordinator's repository
 coordinator's commit:
 
 1. unpack the input packs named by the coordinator (its params.yaml / dvc.yaml / dvc.lock and the
-   upstream `cache: false` outputs) from the DVC remote; pull the upstream cached outputs;
+   upstream `cache: false` outputs) from the DVC remote; pull the upstream cached outputs (and write
+   their .gitignore entries, as `dvc repro` would have);
 2. `dvc repro --single-item --pull <stage>` - DVC decides whether the stage must run (an
    unchanged stage whose outputs are already in the remote is only pulled, not re-run);
 3. `dvc push <stage>`; pack the stage's `cache: false` outputs into the remote and hand back the
@@ -33,6 +34,7 @@ from typing import Callable, Sequence
 import yaml
 
 from pipeline.orchestration.dvc_graph import load_stage_graph
+from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.packs import PackStore, files_in, read_files
 
 LOCK_FILE = "dvc.lock"
@@ -207,9 +209,10 @@ def run_stage_in_workspace(
         if stage not in graph:
             raise StageFailed(f"not in dvc.yaml at {commit[:12]}; stages: {', '.join(graph)}")
         node = graph[stage]
-        upstream_with_cache = [name for name in node.upstream if graph[name].cached_outs]
+        upstream_with_cache = [name for name in graph if name in node.upstream and graph[name].cached_outs]
         if upstream_with_cache:
             run_command(dvc("pull", *upstream_with_cache), workspace, log, stage)
+            ignore_cached_outs(workspace, upstream_with_cache)  # as `dvc repro` leaves them: folder deps hash them
         output = run_command(dvc("repro", "--single-item", "--pull", stage), workspace, log, stage, timeout_s)
         if node.cached_outs:
             run_command(dvc("push", stage), workspace, log, stage)

@@ -87,7 +87,7 @@ def release_faces(shared_data) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="session")
 def browser() -> str:
-    from pipeline.analyze.chromium import find_chromium
+    from pipeline.browser.chromium import find_chromium
 
     exe = find_chromium()
     if exe is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analyze.chromium import Chromium
+from pipeline.browser.chromium import Chromium
 from pipeline.analyze.cli import run as cli_run
 from pipeline.analyze.demo import Shot, write_video
 

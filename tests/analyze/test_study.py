@@ -116,7 +116,7 @@ def test_moments_link_into_each_recordings_page(study_run):
 def test_a_moment_on_the_study_page_opens_its_recording_at_that_time(study_run, browser):
     """A real click on the study page's first moment: the participant's report opens and its video is at the
     moment's start; there, a click on the moment's peak moves the video to the peak."""
-    from pipeline.analyze.chromium import Chromium
+    from pipeline.browser.chromium import Chromium
 
     _, out, _ = study_run
     first = pd.read_csv(out / "study_moments.csv").iloc[0]

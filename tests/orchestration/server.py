@@ -85,8 +85,9 @@ def spawn(args: list[str], env: dict[str, str], log_path: Path, cwd: Path | None
         log.close()
 
 
-def wait_healthy(proc: subprocess.Popen, api_url: str, log_path: Path, timeout_s: float = 90.0) -> None:
-    """Return once the server at `api_url` answers /health; fail with its log if it exits or never does."""
+def wait_healthy(proc: subprocess.Popen, api_url: str, log_path: Path, timeout_s: float = 240.0) -> None:
+    """Return once the server at `api_url` answers /health; fail with its log if it exits or never does (a loaded
+    2-core machine has taken over 90 s to start it)."""
     deadline = time.monotonic() + timeout_s
     while True:
         if proc.poll() is not None:

@@ -17,13 +17,17 @@ import psutil
 import pytest
 import yaml
 
+from pipeline.browser.chromium import find_chromium
 from pipeline.orchestration.liveness import HEARTBEAT_SECONDS
 
+from .equal import assert_same_checkout, checkout_state
 from .readme import readme_commands
 from .server import free_port, prefect_env, spawn, stop_group, wait_healthy
 from .toy import STAGES, dvc, make_toy_project
 
+from tests.helpers import subprocess_env
 from tests.stages.tiny_project import git, tiny_origin
+
 PARAMETERS_LIMIT = 2048  # bytes of a worker run's parameters, whatever the stage reads or writes
 
 def tiny_project_clone(base: Path) -> Path:
@@ -58,10 +62,12 @@ def stack(tmp_path_factory):
         return spawn(["bash", "-c", f"{commands.exports}\n{command}"], {**env, "TMPDIR": str(worker_tmp)},
                      home / f"{name}.log", cwd=project)
 
-    server = spawn(["bash", "-c", f"{commands.exports}\n{commands.server}"], env, home / "server.log", cwd=project)
+    api_url = f"http://127.0.0.1:{port}/api"
+    # The UI asks the API at port 4200 unless told otherwise: README's port, not the one substituted here.
+    server = spawn(["bash", "-c", f"{commands.exports}\n{commands.server}"], {**env, "PREFECT_UI_API_URL": api_url},
+                   home / "server.log", cwd=project)
     workers: dict[str, subprocess.Popen] = {}
     try:
-        api_url = f"http://127.0.0.1:{port}/api"
         wait_healthy(server, api_url, home / "server.log")
         for command in commands.setup:
             sh(command)
@@ -85,7 +91,7 @@ def client(stack):
             yield api
 
 
-def reproduce_cli(repo: Path, stack, *extra: str, timeout: float = 500) -> subprocess.CompletedProcess:
+def reproduce_cli(repo: Path, stack, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pipeline.orchestration.flows", "--repo-dir", str(repo), "--retry-delay", "0",
          "--poll-interval", "0.5", *extra], env=stack["env"], capture_output=True, text=True, timeout=timeout,
@@ -139,7 +145,24 @@ def toy_run(stack, tmp_path_factory):
     started = time.monotonic()
     done = reproduce_cli(repo, stack)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
-    return {"repo": repo, "reran": json.loads(done.stdout), "log": done.stderr, "seconds": time.monotonic() - started}
+    return {"repo": repo, "reran": json.loads(done.stdout), "log": done.stderr, "seconds": time.monotonic() - started,
+            "state": checkout_state(repo)}  # before any test touches the checkout
+
+
+def plain_repro(repo: Path, dest: Path, *setup: str) -> dict:
+    """A clone of `repo`'s commit reproduced by plain `dvc repro` (after the `setup` commands); its state."""
+    git(dest.parent, "clone", "-q", str(repo), dest.name)
+    for command in setup:
+        subprocess.run(["bash", "-c", command], cwd=dest, env=subprocess_env(), check=True, capture_output=True)
+    dvc(dest, "repro")
+    return checkout_state(dest)
+
+
+def coordinator_of(client, repo: Path):
+    """The id of the `reproduce` run (through the deployment) that ran in checkout `repo`."""
+    (run_id,) = {run.id for run in client.read_flow_runs()
+                 if run.parameters.get("repo_dir") == str(repo) and run.parameters.get("deployment")}
+    return run_id
 
 
 def test_toy_pipeline_with_a_5mb_output_round_trips_and_leaves_dvc_status_clean(toy_run, stack, client):
@@ -158,11 +181,18 @@ def test_toy_pipeline_with_a_5mb_output_round_trips_and_leaves_dvc_status_clean(
     assert stage_workspaces(stack) == []
 
 
+def test_a_prefect_run_equals_dvc_repro_of_the_same_commit(toy_run, tmp_path):
+    """The toy's cached outputs come back through `dvc pull`, which writes no .gitignore: the coordinator must."""
+    plain = plain_repro(toy_run["repo"], tmp_path / "plain")  # after the flow: flaky's failure and the barrier are past
+    assert_same_checkout(toy_run["state"], plain)
+    assert "?? out/.gitignore" in plain["git status"] and "?? out/a.txt" not in plain["git status"]
+
+
 def test_task_runs_are_the_stage_items_and_the_flaky_stage_was_retried(toy_run, client):
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     runs = worker_runs(client, toy_run["repo"])
-    (coordinator,) = {run.id for run in client.read_flow_runs() if run.parameters.get("repo_dir") == str(toy_run["repo"]) and run.parameters.get("deployment")}
+    coordinator = coordinator_of(client, toy_run["repo"])
 
     def recorded():  # task-run states reach the database through the server's event recorder, shortly after the flow
         task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[coordinator])))
@@ -172,7 +202,7 @@ def test_task_runs_are_the_stage_items_and_the_flaky_stage_was_retried(toy_run, 
     assert sorted(run.name for run in task_runs) == sorted(STAGES)  # no placeholders with random names
     assert {run.state.type.value for run in task_runs} == {"COMPLETED"}
     by_name = {run.name: run for run in task_runs}
-    assert by_name["flaky"].run_count == 2 and by_name["item@a"].run_count == 1
+    assert by_name["flaky"].run_count == 2 and by_name["item@a"].run_count == by_name["item@b"].run_count == 1
     assert {run.parent_task_run_id for run in runs} == {run.id for run in task_runs}
     assert len(runs) == len(STAGES) + 1  # one retry
     assert sorted(run.state.type.value for run in runs if run.name == "flaky") == ["COMPLETED", "FAILED"]
@@ -184,9 +214,8 @@ def test_independent_items_ran_concurrently_on_two_workers(toy_run, client):
     a, b = runs["item@a"], runs["item@b"]
     assert a.start_time < b.end_time and b.start_time < a.end_time, "item@a and item@b did not overlap"
     assert worker_of(a) != worker_of(b)
-    ma, mb = (json.loads((toy_run["repo"] / "metrics" / f"{k}.json").read_text()) for k in "ab")
-    assert ma["barrier_met"] and mb["barrier_met"]
-    assert ma["started"] < mb["ended"] and mb["started"] < ma["ended"]
+    attempts = [run.name for run in worker_runs(client, toy_run["repo"])]
+    assert attempts.count("item@a") == attempts.count("item@b") == 1  # each met the other at the barrier first time
     assert runs["make_data"].end_time <= min(a.start_time, b.start_time)
     assert runs["summary"].start_time >= max(a.end_time, b.end_time, runs["flaky"].end_time, runs["big"].end_time)
 
@@ -208,6 +237,23 @@ def test_tables_published_as_table_artifacts(toy_run, client):
     rows = json.loads(artifacts[0].data) if isinstance(artifacts[0].data, str) else artifacts[0].data
     assert rows == [{"item": "a", "total": "20"}, {"item": "b", "total": "60"}]
     assert "table5_efficiency.csv not found" in toy_run["log"]  # the toy writes no Table V: a warning, no failure
+
+
+@pytest.mark.xfail(strict=True, reason="Prefect's UI hides task runs that have a subflow run: each stage's task "
+                   "is the parent of its run-stage flow run, so the run page's Task Runs tab shows 0 task runs "
+                   "(the items are under Subflow Runs); not fixed yet")
+def test_the_ui_page_of_the_run_shows_every_stage_item(toy_run, stack, client, tmp_path):
+    """The UI the server serves, rendered in headless Chromium: each stage item's task run is on the run's page."""
+    if find_chromium() is None:
+        pytest.skip("no chromium executable on PATH (.ci/run installs Debian's `chromium` with apt-get)")
+    coordinator = coordinator_of(client, toy_run["repo"])
+    done = subprocess.run([sys.executable, "-m", "pipeline.orchestration.ui", str(tmp_path / "run.png"), "--flow-run",
+                           str(coordinator), "--timeout", "30"], env=stack["env"], capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    shown = json.loads(done.stdout)
+    assert shown["task_runs"] == sorted(STAGES)
+    assert (tmp_path / "run.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_rerun_redoes_only_changed_items_and_failure_names_the_stage(toy_run, stack):
@@ -249,6 +295,14 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
         last = stack["sh"](command)
     assert "Data and pipelines are up to date" in last.stdout
     assert json.loads(dvc(project, "status", "--json")) == {}
+
+    # The same commit, plain `dvc repro` in another clone (with README's remote, so .dvc/config matches too).
+    prefect_state = checkout_state(project)
+    remote = [command for command in stack["commands"].setup if command.startswith("dvc remote add")]
+    plain = plain_repro(project, stack["base"] / "plain", *remote)
+    assert_same_checkout(prefect_state, plain)
+    assert any(path.endswith("dvclive/metrics.json") for entry in plain["dvc.lock"].values() for path in
+               (out["path"] for out in entry.get("outs", [])))
     assert (project / "models" / "distill" / "E2" / "model.pt").is_file()  # cached out, pulled from the remote
     assert (project / "reports" / "figures" / "fig4_confusion.png").is_file()  # uncached, through a pack
 

@@ -72,6 +72,8 @@ def test_the_teacher_is_the_members_ensemble_and_its_soft_targets_are_their_mean
     assert evaluated["test_acc"] == pytest.approx(metrics["test_acc"])
     for name in MEMBERS:  # each member's curves travel with the teacher
         assert Path(f"models/teacher/dvclive/plots/metrics/members/{name}/val/acc.tsv").exists()
+    summaries = json.loads(Path("models/teacher/dvclive/metrics.json").read_text())["members"]  # and their summaries
+    assert list(summaries) == list(MEMBERS) and all("val" in summary for summary in summaries.values())
 
 
 @pytest.mark.long  # a real `dvc repro` of members, teacher, soft targets, kd and kd_online runs

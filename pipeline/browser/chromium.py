@@ -1,5 +1,6 @@
 """Headless Chromium driven over its DevTools pipe, with the standard library alone: what proves that a
-report's video plays and that a click seeks it (tests), and what takes the docs' screenshots.
+report's video plays and that a click seeks it, and that the Prefect UI shows a run's stage items (tests),
+and what takes the docs' screenshots.
 
 Chromium started with ``--remote-debugging-pipe`` reads DevTools commands on file descriptor 3 and
 answers on 4, one JSON message per NUL-terminated chunk; no port, no websocket, no driver to install.

@@ -1,0 +1,25 @@
+"""The .gitignore entries `dvc repro` writes for cached outputs, written where outputs arrive by `dvc pull`.
+
+`dvc repro` adds each cached output to its folder's .gitignore (DVC's `Output.ignore`); `dvc pull` adds
+none. Both the coordinator's checkout (a stage item run only through Prefect would otherwise leave its
+checkpoint untracked in `git status`) and a worker's workspace (a stage whose dependency is a folder
+holding pulled outputs hashes that folder's .gitignore too) therefore write them after pulling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from pipeline.orchestration.dvc_graph import stage_address
+
+
+def ignore_cached_outs(root: Path, stages: Iterable[str]) -> None:
+    """Add these stage items' cached outputs to their .gitignore files, in the order given (graph order, as
+    `dvc repro` runs them); entries already there are kept as they are."""
+    from dvc.repo import Repo
+
+    with Repo(str(root)) as repo:
+        by_name = {stage_address(stage, Path(root).resolve()): stage for stage in repo.index.stages}
+        for name in stages:
+            by_name[name].ignore_outs()
