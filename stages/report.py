@@ -9,7 +9,8 @@ A committed run folder (params.yaml, validation.json, eval/, benchmark/, optiona
 run.json) is rendered in place with ``python -m stages.report --run-folder reports/examples/<run>``.
 
 A reviewer's table-level diff (pipeline/reporting/compare.py) prints Table IV at a git revision beside
-the working tree's (or ``--against`` another revision), with Δ and noise marked by the seed spread:
+the working tree's (or ``--against`` another revision), with Δ and whether each row moved beyond noise
+(the seed spread, else the measured cross-CPU band: pipeline/reporting/noise.py):
 
     uv run python -m stages.report --compare main
 """
@@ -36,6 +37,8 @@ def main(argv=None) -> None:
     parser.add_argument("--run-info", help="optional run.json: profile, commit, wall_time")
     parser.add_argument("--benchmark-run", help="the benchmarks' run facts (device, threads, versions; default: "
                         "<benchmarks>_run.json, beside the folder)")
+    parser.add_argument("--cross-cpu-band", help="the measured cross-CPU band (.json; absent: not measured), the "
+                        "noise band of the gain claims where one seed ran")
     parser.add_argument("--run-folder", help="render a committed run folder in place (sets every path)")
     parser.add_argument("--cross-eval", help="folder of cross_evaluate outputs (adds the cross-dataset table)")
     parser.add_argument("--examples", help="folder of committed run folders, listed with their claims on the summary")
@@ -47,6 +50,7 @@ def main(argv=None) -> None:
         return
     paths = run_folder_paths(args.run_folder) if args.run_folder else {
         "params": args.params, "run_info": args.run_info, "benchmark_run": args.benchmark_run,
+        "cross_cpu_band": args.cross_cpu_band,
         **{f[2:]: getattr(args, f[2:]) for f, _ in FLAGS}}
     absent = [f for f, _ in FLAGS if not paths.get(f[2:])]
     if absent:

@@ -55,6 +55,7 @@ def project_copy(dest: Path, params_update=None, stages: tuple[str, ...] | None 
     for tracked_input in ("cross_eval", "examples"):  # the report's (tracked) input folders, without their runs
         (dest / "reports" / tracked_input).mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO_ROOT / "reports" / tracked_input / "README.md", dest / "reports" / tracked_input / "README.md")
+    shutil.copy(REPO_ROOT / "reports" / "cross_cpu_band.json", dest / "reports" / "cross_cpu_band.json")
     run(["git", "init", "-q"], dest)
     dvc(dest, "init", "-q")
     run(["git", "add", "-A"], dest)

@@ -20,6 +20,7 @@ from pipeline.core.naming import RUN_KINDS, run_key  # the paper's runs; EmoXNet
 from pipeline.core.runfacts import benchmark_facts_path, read_facts, read_run_facts
 from pipeline.reporting.curves import read_curve
 from pipeline.reporting.model import ReportInputs, run_ids
+from pipeline.reporting.noise import read_band
 
 
 def read_json(path: Path) -> dict | None:
@@ -67,10 +68,12 @@ def schedule_of(params: dict[str, Any]) -> dict[str, Any]:
 def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models_dir: str | os.PathLike | list,
                    eval_dir: str | os.PathLike, benchmark_dir: str | os.PathLike,
                    run_info: str | os.PathLike | None = None,
-                   benchmark_run: str | os.PathLike | None = None) -> ReportInputs:
+                   benchmark_run: str | os.PathLike | None = None,
+                   cross_cpu_band: str | os.PathLike | None = None) -> ReportInputs:
     """Read every report input that exists; runs are found by the kind/run their metrics carry. Each run's
     facts (device, threads, versions) come from the run.json beside its metrics, the benchmarks' from
-    ``benchmark_run`` (default: beside ``benchmark_dir``, :func:`pipeline.core.runfacts.benchmark_facts_path`)."""
+    ``benchmark_run`` (default: beside ``benchmark_dir``, :func:`pipeline.core.runfacts.benchmark_facts_path`);
+    the cross-CPU band from ``cross_cpu_band`` (:mod:`pipeline.reporting.noise`; None or absent: not measured)."""
     inputs = ReportInputs(
         data_source=params["data"]["source"],
         models=dict(params["models"]),
@@ -80,6 +83,7 @@ def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models
         validation=read_json(Path(validation)),
         schedule=schedule_of(params),
         run_info=(read_json(Path(run_info)) or {}) if run_info else {},
+        cross_cpu_band=read_band(cross_cpu_band),
     )
     wanted = {row["run"] for row in run_ids(inputs)}
     models_dirs = [models_dir] if isinstance(models_dir, (str, os.PathLike)) else list(models_dir)

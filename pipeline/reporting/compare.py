@@ -6,9 +6,11 @@
 Each side's inputs (params.yaml, validation.json, every run's training and evaluation metrics.json)
 are read from git at the revision (or from the working tree) and go through the report's own
 ``collect_inputs`` and ``table_iv``, so both columns are exactly what the report stage renders.
-Per run: accuracy and loss at REV and now, Δ, and a verdict: ``=`` (unchanged), ``noise`` when
-|Δ accuracy| is below the seed spread (the larger std of the two sides; only when both ran several
-seeds), ``changed`` otherwise; rows present on one side only say so.
+Per run: accuracy and loss at REV and now, Δ, and a verdict: ``=`` (unchanged), ``noise (seed spread
+±x)`` when |Δ accuracy| is within the larger std of the two sides (both ran several seeds), else ``noise
+(cross-CPU band ±y)`` when it is within the measured cross-CPU band (:mod:`pipeline.reporting.noise`;
+both sides on the settings it was measured on), ``changed`` otherwise; rows present on one side only say
+so. The first line counts the rows changed beyond noise and names the band.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import pandas as pd
 import yaml
 
 from pipeline.reporting import cells
-from pipeline.reporting.collect import collect_inputs, pipeline_paths
+from pipeline.reporting.collect import collect_inputs, pipeline_paths, schedule_of
+from pipeline.reporting.noise import NOT_MEASURED, SEED_SPREAD, CrossCpuBand, noise_band, read_band, settings_of
 from pipeline.reporting.tables.table4_accuracy import row_label, table_iv
 
 WORKTREE = None  # the ``rev`` that means the working tree
+CHANGED = "changed"
 # dvc.yaml's vars.paths keys the Table IV inputs live under (read from dvc.yaml, not repeated here).
 _INPUT_PATHS = ("validation", "teacher", "distill", "baseline", "eval", "benchmark")
 
@@ -36,6 +40,7 @@ _INPUT_PATHS = ("validation", "teacher", "distill", "baseline", "eval", "benchma
 class Side:
     label: str
     frame: pd.DataFrame  # Table IV's CSV frame, rows of this run's own dataset
+    settings: dict[str, Any] | None = None  # data source and schedule (pipeline.reporting.noise.settings_of)
 
 
 def _git(root: Path, *args: str) -> str:
@@ -68,7 +73,8 @@ def side(root: Path, label: str) -> Side:
                             [root / paths[k] for k in ("teacher", "distill", "baseline")],
                             root / paths["eval"], root / paths["benchmark"])
     frame = table_iv(inputs).frame
-    return Side(label, frame[frame["data_source"].notna()].reset_index(drop=True))
+    return Side(label, frame[frame["data_source"].notna()].reset_index(drop=True),
+                settings_of(params["data"]["source"], schedule_of(params)))
 
 
 def load_side(root: Path, rev: str | None) -> Side:
@@ -82,8 +88,9 @@ def _num(value: Any) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def verdict(old: dict | None, new: dict | None) -> str:
-    """``=`` / ``noise`` / ``changed`` / ``new run`` / ``removed`` for one row."""
+def verdict(old: dict | None, new: dict | None, cross_cpu: CrossCpuBand = NOT_MEASURED,
+            settings: tuple[dict, ...] = ()) -> str:
+    """``=`` / ``noise (...)`` / ``changed`` / ``new run`` / ``removed`` for one row; ``settings``: both sides'."""
     if old is None or _num(old.get("test_acc")) is None:
         return "new run" if new is not None and _num(new.get("test_acc")) is not None else "not run"
     if new is None or _num(new.get("test_acc")) is None:
@@ -91,12 +98,9 @@ def verdict(old: dict | None, new: dict | None) -> str:
     same = all(_num(old.get(k)) == _num(new.get(k)) for k in ("test_acc", "test_loss", "T", "alpha"))
     if same:
         return "="
-    delta = abs(new["test_acc"] - old["test_acc"])
-    if min(old.get("seeds", 0), new.get("seeds", 0)) > 1:
-        spread = max(_num(old.get("test_acc_std")) or 0.0, _num(new.get("test_acc_std")) or 0.0)
-        if delta < spread:
-            return f"noise (|Δ| < seed std {spread:.2f})"
-    return "changed"
+    spread = max(_num(old.get("test_acc_std")) or 0.0, _num(new.get("test_acc_std")) or 0.0)
+    band = noise_band(min(old.get("seeds", 0), new.get("seeds", 0)), spread, cross_cpu, *settings)
+    return f"noise ({band})" if band.holds(new["test_acc"] - old["test_acc"]) else CHANGED
 
 
 def _setting(old: Any, new: Any, fmt: str) -> str:
@@ -105,7 +109,7 @@ def _setting(old: Any, new: Any, fmt: str) -> str:
     return text(b) if a == b else f"{text(a)} → {text(b)}"
 
 
-def compare_frames(old: Side, new: Side) -> pd.DataFrame:
+def compare_frames(old: Side, new: Side, cross_cpu: CrossCpuBand = NOT_MEASURED) -> pd.DataFrame:
     """One row per run of either side, in Table IV's order (REV's rows first, then runs only ``new`` has)."""
     rows_old = {r["run"]: r for r in old.frame.to_dict("records")}
     rows_new = {r["run"]: r for r in new.frame.to_dict("records")}
@@ -127,12 +131,13 @@ def compare_frames(old: Side, new: Side) -> pd.DataFrame:
                     "delta_acc_pp": None if acc_a is None or acc_b is None else acc_b - acc_a,
                     "loss_old": loss_a, "loss_new": loss_b,
                     "delta_loss": None if loss_a is None or loss_b is None else loss_b - loss_a,
-                    "verdict": verdict(a, b)})
+                    "verdict": verdict(a, b, cross_cpu, (old.settings, new.settings))})
     return pd.DataFrame(out)
 
 
-def compare_markdown(table: pd.DataFrame, old_label: str, new_label: str) -> str:
-    """The side-by-side Table IV as Markdown, with a one-line summary of what changed."""
+def compare_markdown(table: pd.DataFrame, old_label: str, new_label: str, band_words: str = "") -> str:
+    """The side-by-side Table IV as Markdown under a one-line summary: the rows changed beyond noise, then the
+    band (``band_words``, :func:`band_summary`)."""
     header = ["run", "T", "α", f"acc % {old_label}", f"acc % {new_label}", "Δ pp", f"loss {old_label}",
               f"loss {new_label}", "Δ loss", ""]
     rows = []
@@ -142,15 +147,32 @@ def compare_markdown(table: pd.DataFrame, old_label: str, new_label: str) -> str
                      cells.mean_std(r["acc_new"], r["acc_std_new"], seeds=r["seeds_new"]), cells.delta(r["delta_acc_pp"]),
                      cells.num(r["loss_old"], 4, absent="not run"), cells.num(r["loss_new"], 4, absent="not run"),
                      cells.delta(r["delta_loss"], 4), r["verdict"]])
-    changed = [r["run"] for r in table.to_dict("records") if r["verdict"] not in ("=", "not run")]
-    summary = (f"Table IV, {old_label} → {new_label}: "
-               + (f"{len(changed)} of {len(table)} rows differ ({', '.join(changed)})." if changed
-                  else f"all {len(table)} rows identical."))
-    return summary + "\n\n" + cells.markdown(header, rows, [False] + [True] * (len(header) - 2) + [False])
+    return summary_line(table, old_label, new_label, band_words) + "\n\n" + cells.markdown(
+        header, rows, [False] + [True] * (len(header) - 2) + [False])
+
+
+def summary_line(table: pd.DataFrame, old_label: str, new_label: str, band_words: str) -> str:
+    """"N of M rows changed beyond noise (runs)", then the rows within noise and one-sided rows, then the band."""
+    by = lambda word: [r["run"] for r in table.to_dict("records") if r["verdict"].startswith(word)]  # noqa: E731
+    changed = by(CHANGED) + by("new run") + by("removed")
+    listed = lambda runs: f" ({', '.join(runs)})" if runs else ""  # noqa: E731
+    parts = [f"{len(changed)} of {len(table)} rows changed beyond noise{listed(changed)}"]
+    if by("noise"):
+        parts.append(f"{len(by('noise'))} within noise{listed(by('noise'))}")
+    band = f" Band: {band_words}." if band_words else ""
+    return f"Table IV, {old_label} → {new_label}: {'; '.join(parts)}.{band}"
+
+
+def band_summary(cross_cpu: CrossCpuBand, old: Side, new: Side) -> str:
+    """The band in words: the seed spread where both sides ran several seeds, else the cross-CPU band's state."""
+    return (f"{SEED_SPREAD} (the larger std) where both sides ran several seeds, else "
+            f"{cross_cpu.words(old.settings, new.settings)}")
 
 
 def compare(root: str | Path, rev: str, against: str | None = WORKTREE) -> str:
     """Table IV at ``rev`` beside Table IV at ``against`` (default: the working tree), as Markdown."""
     root = Path(root)
     old, new = load_side(root, rev), load_side(root, against)
-    return compare_markdown(compare_frames(old, new), old.label, new.label)
+    cross_cpu = read_band(root / pipeline_paths(root)["cross_cpu_band"])
+    return compare_markdown(compare_frames(old, new, cross_cpu), old.label, new.label,
+                            band_summary(cross_cpu, old, new))

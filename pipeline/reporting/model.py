@@ -10,6 +10,7 @@ import pandas as pd
 
 from pipeline.core.naming import RunKind, run_key
 from pipeline.reporting import paper
+from pipeline.reporting.noise import NOT_MEASURED, CrossCpuBand
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ReportInputs:
     training_facts: dict[str, dict] = field(default_factory=dict)  # run key -> run.json beside its training metrics
     evaluation_facts: dict[str, dict] = field(default_factory=dict)  # run key -> run.json beside its evaluation
     benchmark_facts: dict[str, dict] = field(default_factory=dict)  # model name -> its entry of benchmark_run.json
+    cross_cpu_band: CrossCpuBand = NOT_MEASURED  # the committed measurement (pipeline.reporting.noise)
 
     @property
     def paper_dataset(self) -> str:

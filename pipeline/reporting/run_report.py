@@ -22,11 +22,12 @@ log = logging.getLogger("report")
 
 def write_run_report(paths: Mapping[str, str | os.PathLike | list | None], examples: str | os.PathLike | None = None,
                      cross_eval: str | os.PathLike | None = None) -> dict[str, Table]:
-    """The report of ``paths`` (keys as :func:`pipeline.reporting.collect.run_folder_paths` gives them; ``run_info``
-    and ``benchmark_run`` optional), with the committed run folders under ``examples`` listed on the summary
-    and the cross-dataset table from ``cross_eval``; returns the tables."""
+    """The report of ``paths`` (keys as :func:`pipeline.reporting.collect.run_folder_paths` gives them; ``run_info``,
+    ``benchmark_run`` and ``cross_cpu_band`` optional), with the committed run folders under ``examples`` listed
+    on the summary and the cross-dataset table from ``cross_eval``; returns the tables."""
     inputs = collect_inputs(load_params(paths["params"]), paths["validation"], paths["models"], paths["eval"],
-                            paths["benchmarks"], paths.get("run_info"), paths.get("benchmark_run"))
+                            paths["benchmarks"], paths.get("run_info"), paths.get("benchmark_run"),
+                            paths.get("cross_cpu_band"))
     tables = write_report(inputs, paths["tables"], paths["figures"], paths["summary"], examples)
     if cross_eval and write_cross_dataset(cross_eval, paths["tables"]):
         log.info("wrote the cross-dataset table from %s", cross_eval)

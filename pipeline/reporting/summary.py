@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.reporting import cells, paper
 from pipeline.reporting.curves import FLAT_RANGE_PP, FLAT_WINDOW, convergence_rows
 from pipeline.reporting.model import ReportInputs
+from pipeline.reporting.noise import settings_of
 from pipeline.reporting.tables import paper_tables
 from pipeline.reporting.text import bench_devices, data_words, devices, schedule_words
 from pipeline.reporting.verdict import (NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SPREAD_FACTOR,
@@ -24,13 +25,15 @@ def run_lines(inputs: ReportInputs) -> list[str]:
     bench = bench_devices(inputs)
     commit = info.get("commit") or ("the commit that holds this file "
                                     "(`git log -1 --format=%H -- <this file>`)")
+    band = inputs.cross_cpu_band.words(settings_of(inputs.data_source, inputs.schedule))
     lines = [f"- Data: {data_words(inputs)}.",
              f"- Profile: {info.get('profile', 'params.yaml (the default profile) of the commit below')}.",
              f"- Schedule: {schedule_words(inputs)}.",
              f"- Seeds: {', '.join(map(str, inputs.seeds))}.",
              f"- Device: training {', '.join(devices(inputs)) or 'n/a'}; benchmarks {', '.join(bench) or 'n/a'}. "
              f"Paper: {paper.PAPER_DEVICE}.",
-             f"- Commit: {commit}."]
+             f"- Commit: {commit}.",
+             f"- Noise band, one seed: {band}."]
     if info.get("wall_time"):
         lines.append(f"- Wall time: {info['wall_time']}.")
     return lines
@@ -56,7 +59,10 @@ def summary_markdown(inputs: ReportInputs, tables_rel: str = "tables", missing: 
              f"Verdicts: **{REPRODUCED}** = within ±{TOLERANCE_PP} pp of the paper (or within {SPREAD_FACTOR:g} x our "
              f"seed std when several seeds ran and that is wider); **{NOT_REPRODUCED}** = outside it, with the gap; "
              f"**{NOT_COMPARABLE}** = our number exists but the conditions differ (generated data, a short schedule, "
-             f"other hardware), gap given for information; **{NOT_RUN}** = no number of ours. Accuracy in %.", "",
+             f"other hardware), gap given for information; **{NOT_RUN}** = no number of ours. A gain of ours over ours "
+             f"(a distilled student against the same student alone) must clear its noise band, named in its why: "
+             f"{SPREAD_FACTOR:g} x the larger seed std where several seeds ran (at least ±{TOLERANCE_PP} pp), "
+             f"else the cross-CPU band measured on this run's settings, else ±{TOLERANCE_PP} pp. Accuracy in %.", "",
              cells.markdown(["claim", "paper", "ours", "verdict", "why"], rows, [False, True, True, False, False]),
              "", f"In all: {verdict_counts(found)}.", "", *(examples or []), "## Where the paper contradicts itself", ""]
     lines += [f"- **{c.what}**: {c.values}. Compared: {c.compared}" for c in paper.CONTRADICTIONS]
