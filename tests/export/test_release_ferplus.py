@@ -47,3 +47,23 @@ def test_private_test_accuracy_from_the_raw_csvs(name, ferplus_private_test):
     assert accuracy == pytest.approx(claimed, abs=2 / FERPLUS_PRIVATE_TEST)  # the card's number, within 2 images
     assert accuracy >= 0.75  # far above FER2013's 7-class release: FER+'s majority labels are cleaner
     assert f"{100 * record['scores']['fp32']['test_acc']:.2f} %" in (RELEASE / "ferplus.md").read_text()
+
+
+def test_release_labels_benchmark_matches_both_cards(shared_data, tmp_path):
+    """benchmarks/release_labels.py, which README's choice of the default cites: each release on its own label set
+    gives its card's number, and each does better on its own labels than the other release does."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "labels.json"
+    data = [] if shared_data.resolve() == (REPO_ROOT.parent / "shared" / "data").resolve() else ["--data", str(shared_data)]
+    proc = subprocess.run([sys.executable, "benchmarks/release_labels.py", *data, "--json", str(out)],  # as README shows
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    table = json.loads(out.read_text())
+    for name, labels, card in (("release", "FER2013 labels", "fer2013"), ("release-ferplus", "FER+ majority labels", "ferplus")):
+        claimed = json.loads((RELEASE / f"{card}.json").read_text())["scores"]["fp32"]["test_acc"]
+        assert table[name][labels]["accuracy"] == pytest.approx(claimed, abs=1e-6)
+    assert table["release-ferplus"]["FER+ majority labels"]["accuracy"] > table["release"]["FER+ majority labels"]["accuracy"]
+    assert table["release"]["FER2013 labels"]["accuracy"] > table["release-ferplus"]["FER2013 labels"]["accuracy"]
+    assert table["release"]["FER+ majority labels"]["n_classes_it_has"] == FERPLUS_PRIVATE_TEST - 16  # no contempt
