@@ -2,7 +2,8 @@
 
     python -m stages.emoxnet_report --eval reports/emoxnet/eval --members models/emoxnet/members \
         --teacher models/teacher --lite models/emoxnet/lite --lite-baseline models/emoxnet/lite_baseline \
-        --mini-eval reports/eval --mini-benchmarks reports/benchmark --out reports/emoxnet/tables
+        --mini-eval reports/eval --mini-benchmarks reports/benchmark --out reports/emoxnet/tables \
+        --examples reports/examples
 
 Latencies come from the benchmark stage (reports/benchmark/emoxnet/<model>.json): this stage times
 nothing, so re-running it on the same inputs writes the same tables.
@@ -17,6 +18,7 @@ from pipeline.core.atomic import atomic_path, write_text
 from pipeline.core.params import emoxnet_section
 from pipeline.core.stage import run_stage, stage_parser
 from pipeline.params.load import load_params
+from pipeline.reporting import emoxnet_runs
 from pipeline.reporting.cells import frame_markdown
 from pipeline.reporting.emoxnet_page import EmoxnetInputs, build_emoxnet_report
 
@@ -28,6 +30,7 @@ def main(argv=None) -> None:
     for flag in ("--eval", "--members", "--teacher", "--lite", "--lite-baseline", "--mini-eval", "--mini-benchmarks",
                  "--out"):
         parser.add_argument(flag, required=True, type=Path)
+    parser.add_argument("--examples", type=Path, help="committed run folders: the EmoXNet ones are listed on the page")
     args = parser.parse_args(argv)
     params = load_params()
     emoxnet_section(params)
@@ -44,7 +47,8 @@ def main(argv=None) -> None:
         with atomic_path(args.out / f"{name}.csv", suffix=".csv") as tmp:
             frame.to_csv(tmp, index=False)
         write_text(args.out / f"{name}.md", frame_markdown(frame))
-    write_text(args.out / "README.md", report.readme)
+    listed = emoxnet_runs.examples_lines(args.examples, args.out) if args.examples else []
+    write_text(args.out / "README.md", "\n".join([report.readme.rstrip(), "", *listed]).rstrip() + "\n")
     ensemble, lite, baseline = report.ensemble, report.lite, report.baseline
     log.info("wrote %s: EmoXNet %.4f (gain over best member %+.4f), Lite %s, Lite baseline %s", args.out,
              ensemble["test_acc"], ensemble["gain_over_best_member"], lite and round(lite["test_acc"], 4),

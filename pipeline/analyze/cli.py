@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "videos or a folder of them also make a study (study.html, study.csv)")
     p.add_argument("--out", help="output folder (default: analysis/<input name>)")
     p.add_argument("--model", default=DEFAULT_MODEL,
-                   help=f"exported .onnx file, 'release' / 'release-int8' (the committed real-data model) or a run "
+                   help=f"exported .onnx file, 'release' / 'release-int8' (the committed FER2013 model), "
+                        f"'release-ferplus' / 'release-ferplus-int8' (8 classes with contempt, FER+) or a run "
                         f"name (E1..E6, teacher, baseline_student_a...); default {DEFAULT_MODEL}")
     p.add_argument("--models-dir", help="where run names are looked up (default models/export)")
     p.add_argument("--markers", help="CSV with start,end,label (seconds or mm:ss), for every video; or a folder "

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.core.atomic import write_json, write_text
+from pipeline.core.constants import SPLITS
 from pipeline.core.gitinfo import git_commit
 from pipeline.core.runfacts import read_run_facts
 from pipeline.export import latency
@@ -166,6 +167,7 @@ def build_release(checkpoint: Path, data_path: Path, out_dir: Path, name: str, p
     scores["int8"] = make_int8(fp32, int8, calibration, test_x, test_y, contract.class_names)
     record = {"name": name, "git_commit": commit, "parity_max_abs_diff": parity, "files": release_files(fp32, int8),
               "training": training_metrics, "scores": scores, **{k: v for k, v in extra.items() if k != "name"},
+              "split_sizes": {split: len(data.subset(split)[1]) for split in SPLITS},
               "int8": {"method": INT8_METHOD, "calibration_data": str(data_path)},
               "latency": latency.compare({fp32.name: fp32, int8.name: int8})}
     write_json(out_dir / f"{name}.json", record)

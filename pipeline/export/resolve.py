@@ -3,7 +3,9 @@ inside the export folder.
 
 Default: ``release``, the model committed in release/ (trained on the real FER2013 through
 profiles/release.yaml; its card is release/fer2013.md), so ``analyze`` works in a fresh clone
-before any ``dvc repro``. ``release-int8`` is its int8-quantized copy. Run names (E1..E6, teacher,
+before any ``dvc repro``. ``release-int8`` is its int8-quantized copy. ``release-ferplus`` (and
+``release-ferplus-int8``) is the 8-class model trained on FER+'s majority labels (contempt included;
+card release/ferplus.md). Run names (E1..E6, teacher,
 baseline_student_a, ...) are looked up among the pipeline's exports (models/export).
 """
 
@@ -15,7 +17,8 @@ from pathlib import Path
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 RELEASE_DIR = _REPO_ROOT / "release"
 # Names that mean a committed release file rather than a pipeline export.
-RELEASE_MODELS = {"release": RELEASE_DIR / "fer2013.onnx", "release-int8": RELEASE_DIR / "fer2013-int8.onnx"}
+RELEASE_MODELS = {"release": RELEASE_DIR / "fer2013.onnx", "release-int8": RELEASE_DIR / "fer2013-int8.onnx",
+                  "release-ferplus": RELEASE_DIR / "ferplus.onnx", "release-ferplus-int8": RELEASE_DIR / "ferplus-int8.onnx"}
 DEFAULT_MODEL = "release"
 EXPORT_DIR = Path("models/export")
 

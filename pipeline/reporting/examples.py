@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pipeline.params.load import load_params
 from pipeline.reporting.collect import collect_inputs, run_folder_paths
+from pipeline.reporting.emoxnet_runs import examples_lines as emoxnet_examples_lines
+from pipeline.reporting.emoxnet_runs import is_emoxnet_folder
 from pipeline.reporting.verdict import NOT_RUN, Claim, claims
 
 # Claims that only restate the architecture: the same in every run folder, shown once on each page.
@@ -21,11 +23,13 @@ _STRUCTURAL = ("Parameters,", "Size MiB,", "Memory saving", "Latency saving")
 
 
 def run_folders(examples_dir: str | os.PathLike) -> list[Path]:
-    """Sub-folders laid out as run folders (params.yaml and validation.json), sorted by name."""
+    """Sub-folders laid out as Table IV run folders (params.yaml and validation.json; EmoXNet folders are listed
+    by :mod:`pipeline.reporting.emoxnet_runs`), sorted by name."""
     root = Path(examples_dir)
     if not root.is_dir():
         return []
-    return [d for d in sorted(root.iterdir()) if (d / "params.yaml").is_file() and (d / "validation.json").is_file()]
+    return [d for d in sorted(root.iterdir()) if (d / "params.yaml").is_file() and (d / "validation.json").is_file()
+            and not is_emoxnet_folder(d)]
 
 
 def measured_claims(run_dir: Path) -> tuple[str, list[Claim]]:
@@ -38,10 +42,11 @@ def measured_claims(run_dir: Path) -> tuple[str, list[Claim]]:
 
 
 def examples_lines(examples_dir: str | os.PathLike, page_dir: str | os.PathLike) -> list[str]:
-    """The "Committed real-data runs" section: per run folder, a link and its measured claims."""
+    """The "Committed real-data runs" section: per run folder, a link and its measured claims; then the
+    committed EmoXNet runs'."""
     folders = run_folders(examples_dir)
     if not folders:
-        return []
+        return emoxnet_examples_lines(examples_dir, page_dir)
     lines = ["## Committed real-data runs", "",
              "Runs on real data committed in this repository, each with its own page (tables, curves, Fig. 4); "
              "their measured claims, judged as above:", ""]
@@ -51,4 +56,4 @@ def examples_lines(examples_dir: str | os.PathLike, page_dir: str | os.PathLike)
         lines.append(f"- [{folder.name}]({rel}): {profile}.")
         lines += [f"  - {c.claim}: ours {c.ours}, paper {c.paper}: **{c.verdict}**" + (f" ({c.why})" if c.why else "")
                   for c in found]
-    return lines + [""]
+    return lines + [""] + emoxnet_examples_lines(examples_dir, page_dir)

@@ -48,6 +48,30 @@ def _per_shot_labels(out, shots, labels) -> pd.DataFrame:
     return pd.DataFrame({"shot": shot[seen], "truth": labels[shot[seen]], "predicted": probs[seen].argmax(1)})
 
 
+def test_ferplus_release_reads_contempt_too(labelled_recording, tmp_path):
+    """`analyze --model release-ferplus`: the 8-class model's probabilities (contempt among them) in frames.csv,
+    and its labels agree with the truth on the seven classes both label sets share."""
+    import json
+
+    from pipeline.sources.ferplus import CLASS_NAMES_8
+
+    video, shots, labels = labelled_recording
+    out = tmp_path / "analysis"
+    proc = subprocess.run([sys.executable, "-m", "pipeline.analyze", str(video), "--out", str(out), "--no-progress",
+                           "--model", "release-ferplus"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    model = json.loads((out / "summary.json").read_text())["model"]
+    assert model["name"] == "ferplus" and model["class_names"] == list(CLASS_NAMES_8)
+    frames = pd.read_csv(out / "frames.csv")
+    probs = frames[[f"p_{c}" for c in CLASS_NAMES_8]].to_numpy()
+    seen = frames["face_ok"].to_numpy(bool)
+    shot = np.floor(frames["t_sec"].to_numpy()[seen] / SHOT_S).astype(int)
+    inside = shot < len(shots)
+    predicted = [CLASS_NAMES_8[i] for i in probs[seen][inside].argmax(1)]
+    truth = [CLASS_NAMES[i] for i in labels[shot[inside]]]
+    assert np.mean([p == t for p, t in zip(predicted, truth)]) >= 0.4  # chance 1/8
+
+
 def test_default_model_is_the_real_data_release(analysed_real):
     import json
 

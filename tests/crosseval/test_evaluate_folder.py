@@ -85,6 +85,18 @@ def test_named_run_and_json_path(labelled_folder, tmp_path):
     assert "WARNING: this model was trained on GENERATED (synthetic) data" in result.stdout
 
 
+def test_ferplus_release_scores_contempt(labelled_folder, tmp_path):
+    """README's command with the FER+ release: contempt is one of its classes, so that folder is scored."""
+    shutil.copytree(labelled_folder, tmp_path / "faces")
+    result = evaluate_folder("faces/", "--model", "release-ferplus", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    scores = json.loads((tmp_path / "evaluation" / "faces" / "ferplus.json").read_text())
+    assert scores["model_file"] == str(RELEASE_MODELS["release-ferplus"]) and not scores["trained_on_synthetic_data"]
+    assert scores["folders"]["contempt"] == "contempt" and set(scores["skipped_folders"]) == {"notes"}
+    assert scores["n_images"] == PER_CLASS * len(FOLDERS) + 1
+    assert scores["accuracy"] >= 0.45  # real FER2013 faces, FER2013's labels; chance is 12.5 %
+
+
 def test_eight_class_model_keeps_contempt(labelled_folder, eight_class_model):
     folder = read_folder(labelled_folder, CLASS_NAMES_8, 32)
     assert folder.folders["contempt"] == "contempt" and "contempt" not in folder.skipped
