@@ -30,29 +30,16 @@ from pipeline.params.load import load_params
 from pipeline.reporting import cells, paper
 from pipeline.reporting.collect import pipeline_paths, read_json
 from pipeline.reporting.curves import convergence_rows, figure_curves, read_curve
+from pipeline.reporting.run_files import EVAL_FILES, TRAINING_FILES, copy_files
 from pipeline.reporting.verdict import TOLERANCE_PP
 
 log = logging.getLogger("emoxnet_runs")
 MARKER = Path("tables") / "emoxnet.csv"  # what makes a run folder an EmoXNet one
-_TRAINING_FILES = ("metrics.json", "run.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
-_EVAL_FILES = ("metrics.json", "run.json", "confusion.csv")
 _PAPER_DATASETS = {"ferplus": "FER+", "rafdb": "RAF-DB"}
 
 
 def is_emoxnet_folder(folder: Path) -> bool:
     return (folder / MARKER).is_file()
-
-
-def _copy(src_root: Path, patterns: tuple[str, ...], dest_root: Path) -> int:
-    copied = 0
-    for pattern in patterns:
-        for src in sorted(src_root.glob(pattern)):
-            if src.is_file():
-                dest = dest_root / src.relative_to(src_root)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dest)
-                copied += 1
-    return copied
 
 
 def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
@@ -67,13 +54,13 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
     dest.mkdir(parents=True)
     shutil.copyfile(project / "params.yaml", dest / "params.yaml")
     shutil.copyfile(project / paths["validation"], dest / "validation.json")
-    copied = 2 + _copy(tables, ("*.csv", "*.md"), dest / "tables")
+    copied = 2 + copy_files(tables, ("*.csv", "*.md"), dest / "tables")
     trained = project / paths["emoxnet"]
     for name in [*params["emoxnet"]["members"], "lite", "lite_baseline"]:
         src = trained / "members" / name if name in params["emoxnet"]["members"] else trained / name
-        copied += _copy(src, _TRAINING_FILES, dest / "models" / src.relative_to(trained))
-    copied += _copy(project / paths["emoxnet_eval"], tuple(f"**/{f}" for f in _EVAL_FILES), dest / "eval")
-    copied += _copy(project / paths["benchmark"] / "emoxnet", ("*.json",), dest / "benchmark")
+        copied += copy_files(src, TRAINING_FILES, dest / "models" / src.relative_to(trained))
+    copied += copy_files(project / paths["emoxnet_eval"], tuple(f"**/{f}" for f in EVAL_FILES), dest / "eval")
+    copied += copy_files(project / paths["benchmark"] / "emoxnet", ("*.json",), dest / "benchmark")
     write_json(dest / "run.json", run_info)
     return copied + 1
 

@@ -25,25 +25,10 @@ from pipeline.core.runfacts import benchmark_facts_path
 from pipeline.params.load import load_params
 from pipeline.reporting.collect import pipeline_paths, run_folder_paths, runs_under
 from pipeline.reporting.model import ReportInputs, run_ids
+from pipeline.reporting.run_files import EVAL_FILES, TRAINING_FILES, copy_files
 from pipeline.reporting.run_report import write_run_report
 
 log = logging.getLogger("snapshot")
-# Files of a run's folder that the report reads (training: metrics and curves; evaluation: metrics, confusion).
-# run.json: where each ran (device, threads, versions; pipeline.core.runfacts), read by the report too.
-_TRAINING_FILES = ("metrics.json", "run.json", "dvclive/plots/metrics/**/*.tsv", "dvclive/metrics.json")
-_EVAL_FILES = ("metrics.json", "run.json", "confusion.csv")
-
-
-def _copy(src_root: Path, patterns: tuple[str, ...], dest_root: Path) -> int:
-    copied = 0
-    for pattern in patterns:
-        for src in sorted(src_root.glob(pattern)):
-            if src.is_file():
-                dest = dest_root / src.relative_to(src_root)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dest)
-                copied += 1
-    return copied
 
 
 def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
@@ -65,16 +50,16 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
     shutil.copyfile(project / "params.yaml", dest / "params.yaml")
     shutil.copyfile(validation, dest / "validation.json")
     copied = 2
-    for name, files in (("models", _TRAINING_FILES), ("eval", _EVAL_FILES)):
+    for name, files in (("models", TRAINING_FILES), ("eval", EVAL_FILES)):
         root = project / paths[name]
         for key, (run_dir, metrics) in runs_under(root).items():
             trained_on = metrics.get("dataset", params["data"]["source"])
             if key in wanted and trained_on == params["data"]["source"]:
-                copied += _copy(run_dir, files, dest / name / run_dir.relative_to(root))
+                copied += copy_files(run_dir, files, dest / name / run_dir.relative_to(root))
             elif key in wanted:
                 log.warning("%s: left out (its data is %r, the params' %r: another profile's run)", run_dir,
                             trained_on, params["data"]["source"])
-    copied += _copy(project / paths["benchmark"], ("*.json",), dest / "benchmark")
+    copied += copy_files(project / paths["benchmark"], ("*.json",), dest / "benchmark")
     bench_facts = project / paths.get("benchmark_run", benchmark_facts_path(paths["benchmark"]))
     if bench_facts.is_file():  # the benchmarks' run facts, where the run folder's report looks for them
         shutil.copyfile(bench_facts, run_folder_paths(dest)["benchmark_run"])
