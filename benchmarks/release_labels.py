@@ -7,7 +7,7 @@ FER2013's PrivateTest labels (one annotator per face, 3,589 faces) and FER+'s ma
 (Microsoft's protocol, 3,153 of the same faces, contempt added) disagree on many faces. Each release is
 scored on both, as `analyze` runs it (ONNX file, its metadata's preprocessing and flip averaging); a face
 whose true class the model lacks (contempt for the 7-class model) counts as wrong in "all" and is left out
-of "classes it has". README's choice of the default model cites this table.
+of "classes it has". docs/analyze.md ("Which release") cites this table.
 """
 
 from __future__ import annotations

@@ -50,14 +50,14 @@ def test_private_test_accuracy_from_the_raw_csvs(name, ferplus_private_test):
 
 
 def test_release_labels_benchmark_matches_both_cards(shared_data, tmp_path):
-    """benchmarks/release_labels.py, which README's choice of the default cites: each release on its own label set
-    gives its card's number, and each does better on its own labels than the other release does."""
+    """benchmarks/release_labels.py, which the choice of the default cites (docs/analyze.md, "Which release"): each
+    release on its own label set gives its card's number, and each does better on its own labels than the other release does."""
     import subprocess
     import sys
 
     out = tmp_path / "labels.json"
     data = [] if shared_data.resolve() == (REPO_ROOT.parent / "shared" / "data").resolve() else ["--data", str(shared_data)]
-    proc = subprocess.run([sys.executable, "benchmarks/release_labels.py", *data, "--json", str(out)],  # as README shows
+    proc = subprocess.run([sys.executable, "benchmarks/release_labels.py", *data, "--json", str(out)],  # as docs/analyze.md shows
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     table = json.loads(out.read_text())
