@@ -31,7 +31,7 @@ from pipeline.reporting import cells, paper
 from pipeline.reporting.collect import pipeline_paths, read_json
 from pipeline.reporting.curves import convergence_rows, figure_curves, read_curve
 from pipeline.reporting.run_files import EVAL_FILES, TRAINING_FILES, copy_files
-from pipeline.reporting.verdict import TOLERANCE_PP
+from pipeline.reporting.verdict import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, TOLERANCE_PP, judge_gap
 
 log = logging.getLogger("emoxnet_runs")
 MARKER = Path("tables") / "emoxnet.csv"  # what makes a run folder an EmoXNet one
@@ -102,8 +102,8 @@ def claims(folder: Path) -> list[EmoxnetClaim]:
     if lite is not None and base is not None:
         gain, spread = lite[0] - base[0], max(lite[1], base[1])
         several = lite[2] > 1 and base[2] > 1
-        verdict = ("reproduced" if several and gain > spread else
-                   "not reproduced" if several else "one seed: no spread to judge by")
+        verdict = (REPRODUCED if several and gain > spread else
+                   NOT_REPRODUCED if several else "one seed: no spread to judge by")
         found.append(EmoxnetClaim("EmoXNetLite above its CE baseline", f"{gain:+.2f} pp ({lite[0]:.2f} vs {base[0]:.2f})",
                                   "above", verdict, f"seed spread ±{spread:.2f} pp" if several else ""))
     return found
@@ -116,11 +116,9 @@ def _paper_value(row: str, dataset: str | None) -> float | None:
 
 def _against_paper(name: str, ours: float, target: float | None, detail: str) -> EmoxnetClaim:
     if target is None:
-        return EmoxnetClaim(name, f"{ours:.2f} %", "n/a", "not comparable", "the paper reports no such dataset")
-    gap = ours - target
-    verdict = "reproduced" if abs(gap) <= TOLERANCE_PP else "not reproduced"
-    return EmoxnetClaim(name, f"{ours:.2f} % ({detail})", f"{target:.2f} %", verdict,
-                        f"gap {gap:+.2f}, band ±{TOLERANCE_PP:.2f}")
+        return EmoxnetClaim(name, f"{ours:.2f} %", "n/a", NOT_COMPARABLE, "the paper reports no such dataset")
+    verdict, why = judge_gap(ours - target, TOLERANCE_PP, [])  # the verdict page's rule for a paper number
+    return EmoxnetClaim(name, f"{ours:.2f} % ({detail})", f"{target:.2f} %", verdict, why)
 
 
 def emoxnet_folders(examples_dir: str | os.PathLike) -> list[Path]:
