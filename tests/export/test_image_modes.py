@@ -23,7 +23,7 @@ from pipeline.inputs.device_data import resize_uint8, to_model_input
 from pipeline.models import load_model, save_model
 from pipeline.training.losses import build_loss
 from pipeline.training.runs import RunSpec, train_over_seeds
-from tests.fixtures_training import INPUT_SIZE, TINY_SPEC
+from tests.fixtures_training import INPUT_SIZE, TEST_TRAIN, TINY_SPEC
 from tests.helpers import REPO_ROOT
 
 CLASSES = tuple(f"c{i}" for i in range(7))
@@ -48,7 +48,8 @@ def test_image_mode_travels_from_training_to_export_and_analyze(mode, tmp_path, 
     monkeypatch.chdir(tmp_path)  # scratch checkpoints live under ./.cache
     data = prepared(mode)
     out = tmp_path / "models" / "teacher"
-    train_params = {"input_size": INPUT_SIZE, "batch_size": 16, "lr": 0.02, "device": "cpu", "eval_batch_size": 64}
+    train_params = {**TEST_TRAIN, "input_size": INPUT_SIZE, "batch_size": 16, "lr": 0.02, "device": "cpu",
+                    "eval_batch_size": 64}
     spec = RunSpec(kind="teacher", name="teacher", model_name="tiny", model_spec=TINY_SPEC, out_dir=out)
     train_over_seeds(spec, data, train_params, epochs=1, seeds=[0], loss=build_loss({"name": "ce"}, "teacher.loss"),
                      class_weights=None)
