@@ -55,12 +55,18 @@ def snapshot(project: Path, dest: Path, run_info: dict[str, str]) -> int:
     shutil.copyfile(project / "params.yaml", dest / "params.yaml")
     shutil.copyfile(project / paths["validation"], dest / "validation.json")
     copied = 2 + copy_files(tables, ("*.csv", "*.md"), dest / "tables")
-    trained = project / paths["emoxnet"]
+    trained, evaluated = project / paths["emoxnet"], project / paths["emoxnet_eval"]
+    members = [*params["emoxnet"]["members"], *(["teacher"] if params["emoxnet"]["teacher_member"] else [])]
     for name in [*params["emoxnet"]["members"], "lite", "lite_baseline"]:
         src = trained / "members" / name if name in params["emoxnet"]["members"] else trained / name
         copied += copy_files(src, TRAINING_FILES, dest / "models" / src.relative_to(trained))
-    copied += copy_files(project / paths["emoxnet_eval"], tuple(f"**/{f}" for f in EVAL_FILES), dest / "eval")
-    copied += copy_files(project / paths["benchmark"] / "emoxnet", ("*.json",), dest / "benchmark")
+    # only this run's models: an evaluation or latency left by an earlier params (another member set) stays behind
+    for sub in [*(f"members/{name}" for name in members), "ensemble", "lite", "lite_baseline"]:
+        copied += copy_files(evaluated / sub, EVAL_FILES, dest / "eval" / sub)
+    architectures = {params["emoxnet"]["lite"]["model"],
+                     *(member["model"] for member in params["emoxnet"]["members"].values())}
+    copied += copy_files(project / paths["benchmark"] / "emoxnet", tuple(f"{a}.json" for a in sorted(architectures)),
+                         dest / "benchmark")
     write_json(dest / "run.json", run_info)
     return copied + 1
 
@@ -142,6 +148,26 @@ def examples_lines(examples_dir: str | os.PathLike, page_dir: str | os.PathLike)
     return lines + [""]
 
 
+def per_class_lines(folder: Path) -> list[str]:
+    """Recall per class, macro-F1 and accuracy of every evaluated model: where the ensemble and the Lite differ
+    is in the rare classes, which accuracy alone hides."""
+    evals = {("member " + m.parent.name if m.parent.parent.name == "members" else m.parent.name): read_json(m)
+             for m in sorted((folder / "eval").glob("**/metrics.json"))}
+    evals = {name: e for name, e in evals.items() if e and e.get("per_class")}
+    if not evals:
+        return ["no per-class evaluation in this folder"]
+    names = list(evals)
+    classes = list(next(iter(evals.values()))["per_class"])
+    support = next(iter(evals.values()))["per_class"]
+    rows = [[c, support[c]["support"], *(f"{100 * evals[n]['per_class'][c]['recall']:.1f}" for n in names)]
+            for c in classes]
+    rows += [["macro-F1", "", *(f"{evals[n]['macro_f1']:.3f}" for n in names)],
+             ["accuracy", sum(support[c]["support"] for c in classes),
+              *(f"{100 * evals[n]['test_acc']:.2f}" for n in names)]]
+    return [cells.markdown(["class", "test images", *names], rows, [False, True, *([True] * len(names))]), "",
+            "Recall in %; the Lite columns score its kept checkpoint (`model.pt`, the first seed's best epoch); the claims above average the seeds."]
+
+
 def render(folder: Path) -> None:
     """The folder's README (the stage's page, the claims, curves and wall time) and its curves figure."""
     info = read_json(folder / "run.json") or {}
@@ -157,6 +183,7 @@ def render(folder: Path) -> None:
     lines = [stage_page.rstrip(), "", "## Claims", ""]
     lines += [f"- {c.claim}: ours {c.ours}, paper {c.paper}: **{c.verdict}**" + (f" ({c.why})" if c.why else "")
               for c in claims(folder)]
+    lines += ["", "## Per class (test recall)", "", *per_class_lines(folder)]
     lines += ["", "## Training curves", ""]
     if drawn:
         lines += ["![train and val accuracy per epoch](figures/curves.png)", ""]

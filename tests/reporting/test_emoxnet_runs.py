@@ -42,7 +42,12 @@ def project(tmp_path):
     _write(root / "reports/emoxnet/tables/README.md", "# EmoXNet / EmoXNetLite on `ferplus`\n")
     members = {name: {"family": spec["model"], "weight": 0.5, "test_acc": 0.8}
                for name, spec in params["emoxnet"]["members"].items()}
-    _write(root / "reports/emoxnet/eval/ensemble/metrics.json", {"members": members, "test_acc": 0.8401})
+    per_class = {"happy": {"recall": 0.95, "support": 90}, "contempt": {"recall": 0.0, "support": 10}}
+    _write(root / "reports/emoxnet/eval/ensemble/metrics.json", {"members": members, "test_acc": 0.8401,
+                                                                 "macro_f1": 0.612, "per_class": per_class})
+    # left by an earlier member set (the default's generated data): not this run's, never copied
+    _write(root / "reports/emoxnet/eval/members/old_member/metrics.json", {"test_acc": 0.15})
+    _write(root / "reports/benchmark/emoxnet/old_arch.json", {"latency_ms_b1": 9.0, "input_size": 64})
     for name in members:
         _training(root / "models/emoxnet/members" / name, 0.80, 0.0, seeds=(0,))
     _training(root / "models/emoxnet/lite", 0.8150, 0.0020)
@@ -67,6 +72,9 @@ def test_snapshot_copies_renders_and_judges(project, tmp_path):
     assert "EmoXNet ensemble accuracy: ours 84.01 %" in readme and "paper 85.07 %: **reproduced**" in readme
     assert "EmoXNetLite above its CE baseline: ours +1.00 pp" in readme and "seed spread ±0.30 pp" in readme
     assert "member vgg13" in readme and "Wall time: 1 h" in readme
+    assert not (dest / "eval/members/old_member").exists() and not (dest / "benchmark/old_arch.json").exists()
+    per_class = readme.split("## Per class (test recall)")[1].split("##")[0]
+    assert "| contempt |" in per_class and "95.0" in per_class and "0.612" in per_class and "84.01" in per_class
 
     # Listed on the verdict page in its own section, not read as a Table IV run folder.
     assert run_folders(examples) == []
