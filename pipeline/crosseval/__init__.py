@@ -1,11 +1,20 @@
 """Scoring an exported model on a folder of labelled face images (CK+, JAFFE, a team's own stills).
 
 ``evaluate-folder`` (cli.py) and the ``cross_evaluate`` stage share everything here: the folder
-reader with its class-name alias table (folder.py) and the scoring (score.py).
+reader with its class-name alias table (folder.py) and the scoring (score.py). The names load on first
+use (PEP 562): a folder the reader refuses is reported before the scoring's torch and scikit-learn load.
 """
 
-from pipeline.crosseval.aliases import ALIASES, canonical_class
-from pipeline.crosseval.folder import LabelledFolder, read_folder
-from pipeline.crosseval.score import score_folder, write_scores
+from importlib import import_module
 
-__all__ = ["ALIASES", "LabelledFolder", "canonical_class", "read_folder", "score_folder", "write_scores"]
+_HOMES = {"ALIASES": "aliases", "canonical_class": "aliases", "LabelledFolder": "folder", "read_folder": "folder",
+          "score_folder": "score", "write_scores": "score"}
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value

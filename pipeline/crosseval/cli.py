@@ -36,8 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from pipeline.crosseval import read_folder, score_folder, write_scores
-    from pipeline.crosseval.score import summary_lines
+    from pipeline.crosseval.folder import read_folder
     from pipeline.export.classifier import OnnxClassifier
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -46,6 +45,8 @@ def main(argv=None) -> int:
         classifier = OnnxClassifier(resolve_model(args.model, args.models_dir), threads=args.threads)
         meta = classifier.meta
         folder = read_folder(args.folder, meta.class_names, meta.input_size, meta.image_mode)
+        from pipeline.crosseval.score import score_folder, summary_lines, write_scores  # torch, scikit-learn: ~3 s
+
         scores = score_folder(classifier, folder)
         out = Path(args.json) if args.json else Path("evaluation") / Path(args.folder).resolve().name / f"{scores['model']}.json"
         png = write_scores(out, scores, folder)

@@ -65,6 +65,7 @@ def benchmark_stage(tmp_path: Path, models: dict, input_size: int, *names: str) 
     with ``models`` and quick benchmark settings at ``input_size`` (train.input_size 16)."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["models"] = models
+    params["emoxnet"]["models"] = {name: TINY for name in params["emoxnet"]["models"]}  # timed too: tiny, fast
     params["train"].update(input_size=16, device="cpu")
     params["benchmark"].update(input_sizes=[input_size], primary_input_size=input_size, latency_runs=3, warmup_runs=1,
                                throughput_batch=2, throughput_runs=1, onnx=False)

@@ -49,6 +49,7 @@ def test_private_test_accuracy_from_the_raw_csvs(name, ferplus_private_test):
     assert f"{100 * record['scores']['fp32']['test_acc']:.2f} %" in (RELEASE / "ferplus.md").read_text()
 
 
+@pytest.mark.long
 def test_release_labels_benchmark_matches_both_cards(shared_data, tmp_path):
     """benchmarks/release_labels.py, which the choice of the default cites (docs/analyze.md, "Which release"): each
     release on its own label set gives its card's number, and each does better on its own labels than the other release does."""

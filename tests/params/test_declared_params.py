@@ -17,6 +17,8 @@ from pipeline.core.typed import TRACE_ENV
 from tests.helpers import dvc, project_copy
 from tests.stages.test_bad_input import STAGES, tiny
 
+pytestmark = pytest.mark.long  # a real `dvc repro` of the training stages, traced (~60 s)
+
 # Read only for some values of other keys: the source's own options, the ensemble teacher; and
 # train.portable_kernels, read from the raw file by pipeline.core.stage before the traced params exist.
 CONDITIONAL = {"data.rafdb_val_fraction", "data.rafdb_val_seed", "data.ferplus_classes", "data.ferplus_target",

@@ -77,7 +77,8 @@ def repro_fails(repo: Path, *expected: str, target: str | None = None) -> str:
 
 @pytest.mark.parametrize("edit, message", [
     (lambda p: p["train"].update(batch_szie=16), "unknown key 'batch_szie' in section 'train'"),
-    (lambda p: p["train"].update(epochs=0), "unknown key 'epochs' in section 'train'"),
+    pytest.param(lambda p: p["train"].update(epochs=0), "unknown key 'epochs' in section 'train'",
+                 marks=pytest.mark.long),  # the same check as batch_szie: the long tier only
     (lambda p: p["train"].update(input_size=7), "train.input_size must be an integer >= 8"),
 ])
 def test_bad_params_stop_the_pipeline_naming_the_key(repo, edit, message):
@@ -110,7 +111,7 @@ def test_a_failed_training_run_keeps_the_published_curves_and_metrics(repo):
 
 @pytest.mark.parametrize("damage, message", [
     ("truncated", "not a valid gzip file or truncated"),
-    ("not_gzip", "not a valid gzip file or truncated"),
+    pytest.param("not_gzip", "not a valid gzip file or truncated", marks=pytest.mark.long),
 ])
 def test_broken_gzip_is_named(repo, damage, message):
     set_params(repo, lambda p: p["data"].update(source="fer2013"))
@@ -136,7 +137,8 @@ def test_empty_rafdb_label_file_is_named(repo):
     repro_fails(repo, "list_patition_label.txt: file is empty")
 
 
-@pytest.mark.parametrize("split, usage", [("val", "PublicTest"), ("test", "PrivateTest")])
+@pytest.mark.parametrize("split, usage", [pytest.param("val", "PublicTest", marks=pytest.mark.long),
+                                          ("test", "PrivateTest")])
 def test_a_class_missing_from_val_or_test_fails_validation(repo, split, usage):
     set_params(repo, lambda p: p["data"].update(source="fer2013"))
     rows = [r for r in fer_rows(14) if not (r[2] == usage and r[0] == "1")]  # no disgust in that split

@@ -176,6 +176,7 @@ json.dump({**result.scalars(), "epoch_seconds": 0, "train_images_per_second": 0,
 """
 
 
+@pytest.mark.long
 def test_process_killed_with_sigkill_resumes_to_the_same_result(tmp_path, repo_root):
     """A real kill -9 after the first epoch's checkpoint; the rerun must match an uninterrupted run."""
     import json
