@@ -250,7 +250,8 @@ def finalize(graph: dict[str, StageNode], selected: list[str], plan: dict[str, A
     to_pull = [s for s in merge_results(root, store, fresh, order=list(graph)) if graph[s].cached_outs]
     if to_pull:
         run_command(dvc("pull", "--force", *to_pull), root, log.info, "coordinator checkout")
-        ignore_cached_outs(root, to_pull)
+    if fresh:  # what `dvc repro` leaves: .gitignore entries of the cached outputs, and both staged under autostage
+        ignore_cached_outs(root, to_pull, written=[LOCK_FILE])
     if failed:
         skipped = f"\nnot run because upstream failed: {', '.join(not_run)}" if not_run else ""
         details = "\n".join(failed.values())

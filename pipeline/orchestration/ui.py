@@ -1,11 +1,13 @@
-"""A `reproduce` run's page in the Prefect UI, as a browser renders it: every stage item's task run on it.
+"""A `reproduce` run's page in the Prefect UI, as a browser renders it: every stage item on it.
 
     python -m pipeline.orchestration.ui docs/prefect_run.png [--flow-run ID]
 
 opens the page of the latest `reproduce` run (or of run ID) on the server that PREFECT_API_URL names in
-headless Chromium, shows its Task Runs tab, waits until the single-page app has rendered the name of each
-of the run's task runs, saves a screenshot and prints the names. The API lists task runs without a
-browser; this proves that a person opening the page sees them.
+headless Chromium, shows its Subflow Runs tab, waits until the single-page app has rendered the name of
+each stage item, saves a screenshot and prints the names. Each stage item is a task run of `reproduce`
+whose `run-stage` flow run (named after the item) did the work on a worker; Prefect's UI lists a task run
+that has a subflow run under Subflow Runs, not under Task Runs, so that is the tab a person reads. The
+API lists the runs without a browser; this proves that a person opening the page sees them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from uuid import UUID
 from pipeline.browser.chromium import Chromium, find_chromium
 
 FLOW_NAME = "reproduce"
-TAB = "Task Runs"
+TAB = "Subflow Runs"
 GRAPH_DRAW_S = 2.0  # the run's graph is a canvas: no DOM text says it is drawn, so a pause before the picture
 
 
@@ -50,6 +52,17 @@ def task_run_names(client, flow_run_id: UUID | str, settle_s: float = 3.0, timeo
         time.sleep(0.5)
 
 
+def newest_items(client, flow_run_id: UUID | str, count: int) -> list[str]:
+    """The names of the run's ``count`` most recently started subflow runs (stage items), as the tab lists them
+    first ("Newest")."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    children = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[UUID(str(flow_run_id))]))
+    return [run.name for run in client.read_flow_runs(flow_run_filter=children, sort=FlowRunSort.START_TIME_DESC,
+                                                       limit=count)]
+
+
 def latest_run(client) -> UUID:
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
     from prefect.client.schemas.sorting import FlowRunSort
@@ -61,18 +74,20 @@ def latest_run(client) -> UUID:
     return runs[0].id
 
 
-def show_task_runs(page: Chromium, url: str, names: list[str], timeout_s: float = 60.0) -> str:
-    """Open ``url`` (a flow run's page), show its Task Runs tab (clicked until the app makes it the active one)
-    and wait until every name is a line of the rendered page; the page's text."""
+def show_stage_items(page: Chromium, url: str, names: list[str], timeout_s: float = 60.0) -> str:
+    """Open ``url`` (a flow run's page), show its Subflow Runs tab (clicked until the app makes it the active
+    one) and wait until every name is on a line of the rendered page, alone or after its flow's name; the
+    page's text."""
     page.open(url)
     check = f"""(() => {{
         const tab = [...document.querySelectorAll('li.p-tab')].find(e => e.innerText.trim() === {json.dumps(TAB)});
         if (!tab) return '';
         if (!tab.classList.contains('p-tab__active')) {{ tab.click(); return ''; }}
         const text = document.body.innerText, lines = text.split('\\n').map(line => line.trim());
-        return {json.dumps(names)}.every(name => lines.includes(name)) ? text : ''; }})()"""
+        const shown = name => lines.some(line => line === name || line.split(/[\\s/>\\u203a]+/).includes(name));
+        return {json.dumps(names)}.every(shown) ? text : ''; }})()"""
     try:
-        return page.wait_for(check, timeout_s, what=f"every task run name with the {TAB} tab shown")
+        return page.wait_for(check, timeout_s, what=f"every stage item with the {TAB} tab shown")
     except TimeoutError as exc:
         active = page.evaluate("document.querySelector('li.p-tab__active')?.innerText || '(no active tab)'")
         seen = page.evaluate("document.body.innerText.slice(0, 600)")
@@ -84,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("png", type=Path, help="where to write the screenshot")
     parser.add_argument("--flow-run", help="the run (default: the latest reproduce run)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the page, each step")
+    parser.add_argument("--newest", type=int, default=0,
+                        help="wait for the N most recently started items only (the tab pages a long run's items); "
+                             "0: every item")
     args = parser.parse_args(argv)
     from prefect.client.orchestration import get_client
 
@@ -94,14 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         with get_client(sync_client=True) as client:
             flow_run = args.flow_run or latest_run(client)
             names = task_run_names(client, flow_run, timeout_s=args.timeout)
+            wanted = newest_items(client, flow_run, args.newest) if args.newest else names
         with Chromium(width=1400, height=1000, timeout_s=args.timeout) as page:
-            show_task_runs(page, run_page(flow_run), names, args.timeout)
+            show_stage_items(page, run_page(flow_run), wanted, args.timeout)
             time.sleep(GRAPH_DRAW_S)
             page.screenshot(args.png, full_page=False)
     except (LookupError, TimeoutError, RuntimeError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"flow_run": str(flow_run), "task_runs": names, "png": str(args.png)}, indent=2))
+    print(json.dumps({"flow_run": str(flow_run), "stage_items": names, "shown": sorted(set(wanted)),
+                      "png": str(args.png)}, indent=2))
     return 0
 
 
