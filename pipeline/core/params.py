@@ -6,7 +6,10 @@ message that names the key, its section and the allowed keys, instead of being i
 inside PyTorch.
 
 A schema is a plain mapping of key -> :class:`Spec`; a new section or key is one entry in
-:data:`SCHEMA`. This module checks a params tree against it (:func:`check_schema`). Model specs
+:data:`SCHEMA`, except a data source's own keys (``data.rafdb_val_seed``, the ``synthetic`` section),
+which its module in pipeline/sources declares and :func:`with_sources` joins in (the sources stand above
+pipeline/core, so ``pipeline.params.load.schema`` calls it). This module checks a params tree against
+the schema (:func:`check_schema`). Model specs
 (``models.<name>``, ``emoxnet.models.<name>``) and loss specs (every ``Open(registry=...)`` key) are
 only found here (:func:`registry_specs`): their own registries check them, and since those stand above
 pipeline/core, the check that runs them (``pipeline.params.load``) does too.
@@ -14,6 +17,7 @@ pipeline/core, the check that runs them (``pipeline.params.load``) does too.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -35,15 +39,12 @@ MODEL = Open(name_key="family", default_name="resemotenet", registry="model")  #
 ORCHESTRATION = Section(optional=True, keys={"timeout_s": TableOf(value=POSITIVE, optional=True)})
 
 SCHEMA = Section(keys={
+    # Every source's own keys (`<source>_...`) join this section, its own section (if any) the top level:
+    # with_sources, from pipeline/sources.
     "data": Section(keys={
         "source": Name(),  # checked against the source registry by the data stages
         "drop_train_duplicates_of_test": Bool(),
-        "rafdb_val_fraction": Float(min=0, max=1, min_exclusive=True, max_exclusive=True),
-        "rafdb_val_seed": Int(min=0),
-        "ferplus_classes": Int(min=7, max=8, optional=True, default=8),  # FER+: 8 (contempt kept, the FER+ task) or 7
-        "ferplus_target": Choice(values=("majority", "crossentropy"), optional=True, default="majority"),  # FER+ train targets
     }),
-    "synthetic": Section(keys={"seed": Int(min=0), "train": Int(min=2), "val": Int(min=1), "test": Int(min=1)}),
     "models": MapOf(value=MODEL),
     "seeds": ListOf(item=Int(min=0), min_len=1),
     "train": Section(keys={
@@ -196,11 +197,25 @@ def emoxnet_section(params: dict[str, Any]) -> dict[str, Any]:
     return params["emoxnet"]
 
 
-def check_schema(raw: Any) -> dict[str, Any]:
-    """The whole params tree checked against :data:`SCHEMA` and :data:`SECTION_RULES`; returns it normalised
-    (floats as float). Model and loss specs are checked by their registries after this
-    (:func:`pipeline.params.load.check_params`)."""
-    params = SCHEMA.check(raw, "")
+def with_sources(options: dict[str, Spec], sections: dict[str, Section]) -> Section:
+    """:data:`SCHEMA` with the data sources' keys: their ``data`` options, and their own sections after ``data``."""
+    data = SCHEMA.keys["data"]
+    clash = sorted((set(options) & set(data.keys)) | (set(sections) & set(SCHEMA.keys)))
+    if clash:
+        raise ValueError(f"a data source declares params key(s) the schema already has: {clash}")
+    keys: dict[str, Spec] = {}
+    for name, spec in SCHEMA.keys.items():
+        keys[name] = replace(data, keys={**data.keys, **options}) if name == "data" else spec
+        if name == "data":
+            keys.update(sections)
+    return replace(SCHEMA, keys=keys)
+
+
+def check_schema(raw: Any, schema: Section = SCHEMA) -> dict[str, Any]:
+    """The whole params tree checked against ``schema`` (:func:`pipeline.params.load.schema`: :data:`SCHEMA` with
+    the sources' keys) and :data:`SECTION_RULES`; returns it normalised (floats as float). Model and loss specs
+    are checked by their registries after this (:func:`pipeline.params.load.check_params`)."""
+    params = schema.check(raw, "")
     for rule in SECTION_RULES:
         rule(params)
     return params

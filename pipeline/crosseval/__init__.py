@@ -7,7 +7,7 @@ use (PEP 562): a folder the reader refuses is reported before the scoring's torc
 
 from importlib import import_module
 
-_HOMES = {"ALIASES": "aliases", "canonical_class": "aliases", "LabelledFolder": "folder", "read_folder": "folder",
+_HOMES = {"alias_table": "aliases", "canonical_class": "aliases", "LabelledFolder": "folder", "read_folder": "folder",
           "score_folder": "score", "write_scores": "score"}
 __all__ = list(_HOMES)
 

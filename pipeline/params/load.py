@@ -3,20 +3,28 @@
 Each stage calls :func:`load_params` before doing any work, so the first stage of ``dvc repro`` (and
 the Prefect coordinator's plan, and a profile before it is applied) refuses
 ``distill.runs.E1.loss.alpha: -1`` before the teacher trains. The registries need torch, so every stage
-that loads params lists ``pipeline/models`` and ``pipeline/training`` in dvc.yaml
-(tests/test_dependencies.py).
+that loads params lists ``pipeline/models`` and ``pipeline/training`` in dvc.yaml, and ``pipeline/sources``,
+whose modules declare their own keys (tests/test_dependencies.py).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pipeline.core.params import PARAMS_FILE, SCHEMA, check_schema, registry_specs
-from pipeline.core.specs import ParamsError
+from pipeline.core.params import PARAMS_FILE, check_schema, registry_specs, with_sources
+from pipeline.core.specs import ParamsError, Section
 from pipeline.core.typed import Record, trace_to_env_folder, typed
+from pipeline.sources.registry import data_options, source_sections
+
+
+@cache
+def schema() -> Section:
+    """params.yaml's whole schema: pipeline/core's, with each data source's own keys (its module declares them)."""
+    return with_sources(data_options(), source_sections())
 
 
 def _registry_checks(params: dict[str, Any]) -> None:
@@ -26,7 +34,7 @@ def _registry_checks(params: dict[str, Any]) -> None:
     from pipeline.models import normalise_spec  # here, not at the top: they import torch, a check may not be run
     from pipeline.training.losses import build_loss
 
-    for registry, key, value in registry_specs(SCHEMA, params):
+    for registry, key, value in registry_specs(schema(), params):
         try:
             if registry == "loss":
                 build_loss(value, where=key)
@@ -43,7 +51,7 @@ def _registry_checks(params: dict[str, Any]) -> None:
 def check_params(raw: Any) -> dict[str, Any]:
     """The whole params tree checked (:func:`pipeline.core.params.check_schema`, then the registries); returns
     it normalised (floats as float)."""
-    params = check_schema(raw)
+    params = check_schema(raw, schema())
     _registry_checks(params)
     return params
 
@@ -59,4 +67,4 @@ def load_params(path: str | Path = PARAMS_FILE) -> Record:
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     trace_to_env_folder()  # what this stage reads from here on, when a test asks (PIPELINE_PARAMS_TRACE)
-    return typed(SCHEMA, check_params(raw))
+    return typed(schema(), check_params(raw))

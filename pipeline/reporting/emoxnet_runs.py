@@ -32,10 +32,10 @@ from pipeline.reporting.collect import pipeline_paths, read_json
 from pipeline.reporting.curves import convergence_rows, figure_curves, read_curve
 from pipeline.reporting.run_files import EVAL_FILES, TRAINING_FILES, copy_files
 from pipeline.reporting.verdict import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, TOLERANCE_PP, judge_gap
+from pipeline.sources.registry import sources
 
 log = logging.getLogger("emoxnet_runs")
 MARKER = Path("tables") / "emoxnet.csv"  # what makes a run folder an EmoXNet one
-_PAPER_DATASETS = {"ferplus": "FER+", "rafdb": "RAF-DB"}
 
 
 def is_emoxnet_folder(folder: Path) -> bool:
@@ -92,7 +92,8 @@ def claims(folder: Path) -> list[EmoxnetClaim]:
     """EmoXNet's three claims as this folder measured them: the ensemble's accuracy, the Lite's (with its size),
     and the Lite above the same network trained on CE alone by more than the seed spread."""
     params = load_params(folder / "params.yaml")
-    dataset = _PAPER_DATASETS.get(params["data"]["source"])
+    source = sources().get(params["data"]["source"])
+    dataset = source.paper_dataset if source is not None and source.real else None  # generated data: no paper value
     ensemble = read_json(folder / "eval" / "ensemble" / "metrics.json")
     lite = _mean_sd(read_json(folder / "models" / "lite" / "metrics.json"))
     base = _mean_sd(read_json(folder / "models" / "lite_baseline" / "metrics.json"))

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The class order of FER2013's labels 0..6 (our data's order; Table III prints another order).
-CLASS_NAMES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+from pipeline.sources.fer2013 import CLASS_NAMES  # noqa: F401  FER2013's labels 0..6 (Table III prints another order)
 
 PAPER = "Mini-ResEmoteNet, arXiv:2501.18538"
 PAPER_TEXT_FILE = "001_e39726b06b5ed55e.txt"  # in shared/papers/
@@ -123,6 +122,11 @@ TABLE_III: dict[str, dict[str, dict[str, Ref]]] = {
             ("test", "Test Set", (1185, 478, 680, 162, 160, 74, 329)),
         )
     },
+}
+# The words of Table III's split columns, by paper dataset and our split (the Markdown's headers).
+TABLE_III_HEADERS: dict[str, dict[str, str]] = {
+    "FER2013": {"train": "Training", "val": "Public Test", "test": "Private Test"},
+    "RAF-DB": {"train": "Training", "test": "Test"},
 }
 TABLE_III_TOTALS: dict[str, dict[str, Ref]] = {
     "FER2013": {"train": _t("III", "Total per set, FER2013 Training", 28709),

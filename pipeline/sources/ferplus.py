@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.constants import SPLIT_CODE, SPLITS
+from pipeline.core.specs import Choice, Int
 from pipeline.dataset.prepared import PreparedData
 from pipeline.sources import fer2013
 from pipeline.sources.common import LoadedDataset, bad_lines_error, decode_pixels, read_csv_table, require_columns
@@ -216,4 +217,7 @@ def _read(files: list[Path], options: Mapping[str, Any]) -> LoadedDataset:
 
 
 SOURCE = Source(name="ferplus", description="FER2013 pixels + Microsoft FER+ votes, Microsoft's protocol (8 or 7 classes)",
-                class_names=CLASS_NAMES, files=_files, check=_check, read=_read, paper_dataset="FER+", real=True)
+                class_names=CLASS_NAMES, files=_files, check=_check, read=_read, paper_dataset="FER+", real=True,
+                options={"ferplus_classes": Int(min=7, max=8, optional=True, default=8),  # 8: contempt kept (the FER+ task)
+                         "ferplus_target": Choice(values=TARGETS, optional=True, default="majority")},  # train targets
+                aliases=TO_CLASS)  # its vote columns' names (happiness, sadness, anger...)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.constants import SPLIT_CODE
+from pipeline.core.specs import Float, Int
 from pipeline.dataset.prepared import PreparedData
 from pipeline.sources import fer2013
 from pipeline.sources.common import EXAMPLES, LoadedDataset
@@ -160,4 +161,7 @@ SOURCE = Source(name="rafdb", description="RAF-DB basic (label file + aligned 10
                 files=_files, check=lambda files, options: check(_root(files)),
                 read=lambda files, options: read(_root(files), float(options["rafdb_val_fraction"]),
                                                  int(options["rafdb_val_seed"])),
-                paper_dataset="RAF-DB", real=True)
+                paper_dataset="RAF-DB", real=True,
+                options={"rafdb_val_fraction": Float(min=0, max=1, min_exclusive=True, max_exclusive=True),
+                         "rafdb_val_seed": Int(min=0)},
+                paper_splits={"train": ("train", "val"), "test": ("test",)})  # val is carved out of Training

@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.core.atomic import atomic_path
 from pipeline.core.constants import SPLITS
+from pipeline.core.specs import Int, Section
 from pipeline.sources import fer2013
 from pipeline.sources.common import read_csv_table
 from pipeline.sources.registry import Source
@@ -216,4 +217,5 @@ SOURCE = Source(name="synthetic", description="generated FER-like faces in FER20
                 class_names=CLASS_NAMES, files=_files,
                 check=lambda files, options: fer2013.check_table(read_csv_table(files[0]), files[0]),
                 read=lambda files, options: fer2013.read_table(files[0], "synthetic"),
-                paper_dataset="FER2013", real=False)
+                paper_dataset="FER2013", real=False,
+                section=Section(keys={"seed": Int(min=0), "train": Int(min=2), "val": Int(min=1), "test": Int(min=1)}))

@@ -7,9 +7,9 @@ import copy
 import pytest
 import yaml
 
-from pipeline.core.params import SCHEMA, ParamsError
+from pipeline.core.params import ParamsError
 from pipeline.core.typed import typed
-from pipeline.params.load import check_params, load_params
+from pipeline.params.load import check_params, load_params, schema
 from pipeline.params.profiles import apply_profile
 from tests.helpers import REPO_ROOT
 
@@ -93,9 +93,9 @@ def test_load_params_refuses_a_negative_distillation_alpha_by_key(tmp_path):
 
 
 def test_every_loss_and_model_key_reaches_its_registry():
-    from pipeline.core.params import SCHEMA, registry_specs
+    from pipeline.core.params import registry_specs
 
-    found = {key: registry for registry, key, _ in registry_specs(SCHEMA, check_params(DEFAULT))}
+    found = {key: registry for registry, key, _ in registry_specs(schema(), check_params(DEFAULT))}
     losses = {"teacher.loss", "baseline.loss", "emoxnet.member_loss", "emoxnet.lite.loss", "emoxnet.lite_baseline_loss",
               *(f"distill.runs.{run}.loss" for run in DEFAULT["distill"]["runs"])}
     models = {*(f"models.{m}" for m in DEFAULT["models"]),
@@ -144,7 +144,7 @@ def test_optional_keys_take_their_schema_default_and_the_configs_follow_the_sche
     assert {f.name for f in fields(TrainConfig)} == (set(section_spec("train").keys) - not_the_loops) | {"epochs", "seed"}
     assert {f.name for f in fields(BenchmarkSettings)} == set(section_spec("benchmark").keys)
     assert not [f.name for f in (*fields(TrainConfig), *fields(BenchmarkSettings)) if f.default is not MISSING]
-    loaded = typed(SCHEMA, check_params(params))  # what load_params hands the stages
+    loaded = typed(schema(), check_params(params))  # what load_params hands the stages
     config = TrainConfig.from_params(loaded.train, epochs=1, seed=0)
     assert config.schedule == section_spec("train").defaults()["schedule"] and config.lr == DEFAULT["train"]["lr"]
     settings = BenchmarkSettings.from_params(loaded.benchmark, train_input_size=32)

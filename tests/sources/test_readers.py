@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.core.constants import SPLIT_CODE
-from pipeline.core.params import section_spec
+from pipeline.params.load import schema
 from pipeline.sources.fer2013 import CLASS_NAMES
 from pipeline.sources import fer2013, rafdb
 from pipeline.sources.common import decode_pixels, scan_pixels
@@ -15,7 +15,7 @@ from tests.fixtures_data import (FERPLUS_HEADER, SHARED_DATA, fer_image, fer_row
                                  write_fer_csv, write_fer_csv_reordered, write_rafdb)
 
 
-OPTIONS = {**section_spec("data").defaults(), "rafdb_val_fraction": 0.1, "rafdb_val_seed": 0}  # FER+'s: the schema's
+OPTIONS = {**schema().keys["data"].defaults(), "rafdb_val_fraction": 0.1, "rafdb_val_seed": 0}  # FER+'s: the schema's
 
 
 def read_source(name, raw_dir, **options):

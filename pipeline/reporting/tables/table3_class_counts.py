@@ -11,11 +11,10 @@ from pipeline.reporting.model import ReportInputs, Section, Table
 from pipeline.reporting.records import Record, diff, frame, nan
 from pipeline.reporting.tables import paper_table
 from pipeline.reporting.text import data_words
+from pipeline.sources.registry import sources
 
 NAME = "table3_class_counts"
 TITLE = "Table III - class-wise data distribution"
-_SPLIT_WORDS = {"FER2013": {"train": "Training", "val": "Public Test", "test": "Private Test"},
-                "RAF-DB": {"train": "Training", "test": "Test"}}
 
 
 def _real_match(split: str, value: float) -> str | None:
@@ -25,14 +24,15 @@ def _real_match(split: str, value: float) -> str | None:
 
 
 def _our_counts(inputs: ReportInputs, dataset: str) -> dict[str, dict[str, int]] | None:
-    """Our class counts in the paper's columns (RAF-DB's train column = our train + our val slice)."""
+    """Our class counts in the paper's columns, as our source maps its splits to them (RAF-DB's train column =
+    our train + our val slice); a source we no longer have maps each split to itself."""
     counts = (inputs.validation or {}).get("class_counts")
     if not counts or dataset != inputs.paper_dataset:
         return None
-    if dataset == "RAF-DB" and "val" in counts:
-        merged = {c: int(counts["train"].get(c, 0)) + int(counts["val"].get(c, 0)) for c in paper.CLASS_NAMES}
-        return {"train": merged, "test": counts.get("test", {})}
-    return counts
+    source = sources().get(inputs.data_source)
+    columns = source.paper_splits if source else {split: (split,) for split in counts}
+    return {column: {c: sum(int(counts[s].get(c, 0)) for s in ours if s in counts) for c in paper.CLASS_NAMES}
+            for column, ours in columns.items() if any(s in counts for s in ours)}
 
 
 def _records(inputs: ReportInputs, dataset: str, columns: dict) -> list[Record]:
@@ -68,7 +68,7 @@ def _section(inputs: ReportInputs, dataset: str, columns: dict, records: list[Re
     has_ours, compare = records[0]["_has_ours"], records[0]["_compare"]
     header, right = ["class"], [False]
     for split in columns:
-        word = _SPLIT_WORDS[dataset][split]
+        word = paper.TABLE_III_HEADERS[dataset][split]
         if has_ours:
             header += [f"{word} ours", "paper"] + (["Δ"] if compare else [])
             right += [True, True] + ([True] if compare else [])
