@@ -158,15 +158,14 @@ def per_class_lines(folder: Path) -> list[str]:
     if not evals:
         return ["no per-class evaluation in this folder"]
     names = list(evals)
-    classes = list(next(iter(evals.values()))["per_class"])
-    support = next(iter(evals.values()))["per_class"]
-    rows = [[c, support[c]["support"], *(f"{100 * evals[n]['per_class'][c]['recall']:.1f}" for n in names)]
-            for c in classes]
+    support = {c: scores["support"] for c, scores in next(iter(evals.values()))["per_class"].items()}  # same test set
+    rows = [[c, n_images, *(f"{100 * evals[n]['per_class'][c]['recall']:.1f}" for n in names)]
+            for c, n_images in support.items()]
     rows += [["macro-F1", "", *(f"{evals[n]['macro_f1']:.3f}" for n in names)],
-             ["accuracy", sum(support[c]["support"] for c in classes),
-              *(f"{100 * evals[n]['test_acc']:.2f}" for n in names)]]
+             ["accuracy", sum(support.values()), *(f"{100 * evals[n]['test_acc']:.2f}" for n in names)]]
     return [cells.markdown(["class", "test images", *names], rows, [False, True, *([True] * len(names))]), "",
-            "Recall in %; the Lite columns score its kept checkpoint (`model.pt`, the first seed's best epoch); the claims above average the seeds."]
+            "Recall in %; the Lite columns score its kept checkpoint (`model.pt`, the first seed's best epoch); "
+            "the claims above average the seeds."]
 
 
 def render(folder: Path) -> None:
