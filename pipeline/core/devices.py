@@ -14,11 +14,15 @@ log = logging.getLogger(__name__)
 # train.portable_kernels: CPU kernels held to the AVX2 level (ATen's vectorised kernels, oneDNN's convolutions,
 # MKL's BLAS), so that two x86-64 CPUs with AVX2 (an AVX-512 Xeon, an AVX2 EPYC) compute the same bits.
 PORTABLE_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}
+# The thread count is part of the bits too (a reduction split over 2 threads sums in another order than over 1 or
+# 16), so portable kernels also run a fixed number of intra-op threads, whatever the machine's core count.
+PORTABLE_THREADS = 2
 _REEXEC_MARK = "PIPELINE_PORTABLE_KERNELS_REEXEC"
 
 
 def pin_portable_kernels() -> None:
-    """Hold this process's CPU kernels to AVX2 (README, "Reviewing a change"; params train.portable_kernels).
+    """Hold this process's CPU kernels to AVX2 and its intra-op threads to :data:`PORTABLE_THREADS` (README,
+    "Reviewing a change"; params train.portable_kernels).
 
     The libraries read these variables when they first dispatch a kernel, so setting them before any
     computation is enough; if a kernel already ran at a higher level, the process restarts itself with
@@ -29,6 +33,7 @@ def pin_portable_kernels() -> None:
         return
     os.environ.update(PORTABLE_KERNELS)
     if torch.backends.cpu.get_cpu_capability() in ("AVX2", "DEFAULT"):
+        torch.set_num_threads(PORTABLE_THREADS)
         return
     if os.environ.get(_REEXEC_MARK):
         raise RuntimeError("train.portable_kernels: the CPU kernels stay above AVX2 even with "

@@ -3,6 +3,7 @@ the same work with the pins set by hand (how another x86-64 CPU without AVX-512 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -36,16 +37,19 @@ STAGE = textwrap.dedent("""
 """)
 
 
-def run_stage_script(cwd, portable: bool, env_pins: dict[str, str] | None = None) -> tuple[str, str]:
+def run_stage_script(cwd, portable: bool, env_pins: dict[str, str] | None = None, threads: int = 1,
+                     one_core: bool = False) -> tuple[str, str]:
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     params["train"]["portable_kernels"] = portable
     (cwd / "params.yaml").write_text(yaml.safe_dump(params))
     (cwd / "stage.py").write_text(STAGE.format(root=str(REPO_ROOT)))
-    env = {**subprocess_env(), "OMP_NUM_THREADS": "1", **(env_pins or {})}
+    env = {**subprocess_env(), "OMP_NUM_THREADS": str(threads), **(env_pins or {})}
     for key in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR"):
         if not env_pins or key not in env_pins:
             env.pop(key, None)
-    done = subprocess.run([sys.executable, "stage.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    core = {min(os.sched_getaffinity(0))}
+    done = subprocess.run([sys.executable, "stage.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                          preexec_fn=(lambda: os.sched_setaffinity(0, core)) if one_core else None)
     assert done.returncode == 0, done.stderr
     level, digest = done.stdout.split()
     return level, digest
@@ -54,12 +58,15 @@ def run_stage_script(cwd, portable: bool, env_pins: dict[str, str] | None = None
 @pytest.mark.long  # trains twice with the kernels pinned
 @pytest.mark.skipif(torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"), reason="needs an AVX2 x86 CPU")
 def test_portable_kernels_pin_avx2_and_match_the_pins_set_by_hand(tmp_path):
-    from pipeline.core.devices import PORTABLE_KERNELS
+    from pipeline.core.devices import PORTABLE_KERNELS, PORTABLE_THREADS
 
     pinned_level, pinned = run_stage_script(tmp_path, portable=True)
     assert pinned_level == "AVX2"
-    by_hand_level, by_hand = run_stage_script(tmp_path, portable=False, env_pins=PORTABLE_KERNELS)
+    by_hand_level, by_hand = run_stage_script(tmp_path, portable=False, env_pins=PORTABLE_KERNELS,
+                                              threads=PORTABLE_THREADS)
     assert (by_hand_level, by_hand) == ("AVX2", pinned)
+    # A machine with another core count (here one core, the environment asking for 3 threads) gives the same bits:
+    assert run_stage_script(tmp_path, portable=True, threads=3, one_core=True) == (pinned_level, pinned)
     default_level, default = run_stage_script(tmp_path, portable=False)
     assert default_level == torch.backends.cpu.get_cpu_capability()
     if default_level == "AVX512":  # the kernels really changed: so did the bits
@@ -71,7 +78,7 @@ def test_portable_kernels_is_a_checked_param():
     from pipeline.params.load import check_params
 
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    assert params["train"]["portable_kernels"] is False
+    assert params["train"]["portable_kernels"] is True  # the default: its numbers hold on other CPUs (issue 28)
     params["train"]["portable_kernels"] = "yes"
     with pytest.raises(ParamsError, match="train.portable_kernels"):
         check_params(params)
