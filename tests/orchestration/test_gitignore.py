@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.orchestration.gitignore import ignore_cached_outs
-from tests.stages.tiny_project import dvc, git
+from tests.helpers import dvc, git
 
 DVC_YAML = "stages:\n  make:\n    cmd: python -c \"open('out/model.bin', 'w').write('x')\"\n    outs:\n      - out/model.bin\n"
 

@@ -27,9 +27,9 @@ from pipeline.orchestration.worker_run import (
     sweep_stale_workspaces,
 )
 
-from .toy import STAGES, dvc, make_toy_project
+from .toy import STAGES, make_toy_project
 
-from tests.helpers import REPO_ROOT, project_copy, subprocess_env
+from tests.helpers import REPO_ROOT, dvc, project_copy, subprocess_env
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +211,7 @@ def test_worker_runs_stage_exchanges_packs_and_skips_unchanged_stage(tmp_path):
 
     write_lock_entries(toy, {"make_data": first["lock_entry"]}, order=STAGES)
     dvc(toy, "pull", "make_data")
-    assert json.loads(dvc(toy, "status", "--json", "make_data")) == {}
+    assert json.loads(dvc(toy, "status", "--json", "make_data").stdout) == {}
 
     lock = merge_lock_text(None, {"make_data": first["lock_entry"]})
     item = run_stage_in_workspace("item@a", inputs=[_coordinator_pack(toy, lock)], **common)

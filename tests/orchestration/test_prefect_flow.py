@@ -24,16 +24,15 @@ from pipeline.orchestration.liveness import HEARTBEAT_SECONDS
 from .equal import assert_same_checkout, checkout_state
 from .readme import readme_commands
 from .server import free_port, prefect_env, spawn, stop_group, wait_healthy
-from .toy import STAGES, dvc, make_toy_project
+from .toy import STAGES, make_toy_project
 
-from tests.helpers import subprocess_env
-from tests.stages.tiny_project import git, tiny_origin
+from tests.helpers import dvc, git, project_copy, subprocess_env, tiny
 
 PARAMETERS_LIMIT = 2048  # bytes of a worker run's parameters, whatever the stage reads or writes
 
 def tiny_project_clone(base: Path) -> Path:
     """A fresh clone of the project as it is now (code, dvc.yaml; no data or outputs) with tiny params committed."""
-    tiny_origin(base / "origin")
+    project_copy(base / "origin", tiny)
     git(base, "clone", "-q", str(base / "origin"), "project")
     return base / "project"
 
@@ -170,8 +169,8 @@ def coordinator_of(client, repo: Path):
 def test_toy_pipeline_with_a_5mb_output_round_trips_and_leaves_dvc_status_clean(toy_run, stack, client):
     repo = toy_run["repo"]
     assert toy_run["reran"] == {stage: True for stage in STAGES}
-    assert json.loads(dvc(repo, "status", "--json")) == {}
-    assert "Running stage" not in dvc(repo, "repro")
+    assert json.loads(dvc(repo, "status", "--json").stdout) == {}
+    assert "Running stage" not in dvc(repo, "repro").stdout
     summary = json.loads((repo / "summary.json").read_text())
     assert summary["totals"] == {"a": 20 * 1, "b": 20 * 3}  # 2 * (0+1+2+3+4) * n
     blob = (repo / "big" / "blob.bin").read_bytes()  # worker -> remote -> summary's worker, and -> here
@@ -273,7 +272,7 @@ def test_rerun_redoes_only_changed_items_and_failure_names_the_stage(toy_run, st
     assert done.returncode == 0, done.stderr[-6000:]
     assert json.loads(done.stdout) == {stage: stage in ("item@b", "flaky", "big", "summary") for stage in STAGES}
     assert f"{len(STAGES)} stage items, 4 to dispatch" in done.stderr  # the rest is clean in `dvc status`
-    assert json.loads(dvc(repo, "status", "--json")) == {}
+    assert json.loads(dvc(repo, "status", "--json").stdout) == {}
     assert json.loads((repo / "summary.json").read_text())["totals"]["b"] == 20 * 5
 
     dvc_yaml = (repo / "dvc.yaml").read_text()
@@ -304,7 +303,7 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
     for command in rest:
         last = stack["sh"](command)
     assert "Data and pipelines are up to date" in last.stdout
-    assert json.loads(dvc(project, "status", "--json")) == {}
+    assert json.loads(dvc(project, "status", "--json").stdout) == {}
 
     # The same commit, plain `dvc repro` in another clone (with README's remote, so .dvc/config matches too).
     prefect_state = checkout_state(project)
@@ -379,7 +378,7 @@ def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack,
     done = reproduce_cli(repo, stack, "item@a")
     assert done.returncode == 0, done.stderr[-4000:]
     assert json.loads(done.stdout) == {"make_data": False, "item@a": True}  # make_data kept from the stopped run
-    assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a")) == {}
+    assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a").stdout) == {}
 
 
 @pytest.mark.long
@@ -418,5 +417,5 @@ def test_worker_lost_with_its_process_tree_is_noticed_and_the_stage_retried(stac
     assert json.loads(out) == {"make_data": True, "item@a": True}
     runs = [run for run in worker_runs(client, repo) if run.name == "item@a"]
     assert sorted((run.state.type.value, worker_of(run) == lost) for run in runs) == [("COMPLETED", False), ("CRASHED", True)]
-    assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a")) == {}
+    assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a").stdout) == {}
     wait_for(lambda: not stage_workspaces(stack), 10, "the lost run's workspace to be swept")

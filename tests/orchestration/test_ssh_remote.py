@@ -23,7 +23,9 @@ from pipeline.orchestration.lock_merge import write_lock_entries
 from pipeline.orchestration.packs import PackStore, read_files
 from pipeline.orchestration.worker_run import run_stage_in_workspace
 
-from .toy import STAGES, dvc, make_toy_project, sh
+from .toy import STAGES, make_toy_project
+
+from tests.helpers import dvc, git, run
 
 
 def _sshd_binary() -> str | None:
@@ -49,8 +51,8 @@ def sshd(tmp_path, monkeypatch):
     conf.mkdir(mode=0o700)
     home = tmp_path / "home"
     (home / ".ssh").mkdir(parents=True, mode=0o700)
-    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(conf / "host_key")], tmp_path)
-    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / ".ssh" / "id_ed25519")], tmp_path)
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(conf / "host_key")], tmp_path)
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / ".ssh" / "id_ed25519")], tmp_path)
     (conf / "authorized_keys").write_text((home / ".ssh" / "id_ed25519.pub").read_text())
     port = _free_port()
     host_pub = (conf / "host_key.pub").read_text().split()
@@ -95,14 +97,14 @@ def test_packs_push_and_pull_through_an_ssh_remote(sshd, tmp_path):
     remote_dir = tmp_path / "ssh-remote"
     url = f"ssh://{user}@127.0.0.1:{port}{remote_dir}"
     dvc(toy, "remote", "add", "-f", "-d", "storage", url)
-    sh(["git", "commit", "-qam", "ssh remote"], toy)
+    git(toy, "commit", "-qam", "ssh remote")
 
     store = PackStore(toy)  # the coordinator's default remote, through DVC's filesystem layer (dvc-ssh)
     pack = store.put_entries(read_files(toy, ["params.yaml", "dvc.yaml"]))
     assert (remote_dir / "orchestration" / "packs" / pack[:2] / f"{pack[2:]}.tar.gz").is_file()
     assert store.put_entries(read_files(toy, ["params.yaml", "dvc.yaml"])) == pack  # stored once
 
-    head = sh(["git", "rev-parse", "HEAD"], toy).strip()
+    head = git(toy, "rev-parse", "HEAD").strip()
     result = run_stage_in_workspace("make_data", repo_url=str(toy), commit=head, inputs=[pack], remote_url=url,
                                     log=lambda line: None, workdir=tmp_path)
     assert result["reproduced"] is True
@@ -111,7 +113,7 @@ def test_packs_push_and_pull_through_an_ssh_remote(sshd, tmp_path):
 
     write_lock_entries(toy, {"make_data": result["lock_entry"]}, order=STAGES)
     dvc(toy, "pull", "make_data")  # the coordinator's pull over SSH
-    assert json.loads(dvc(toy, "status", "--json", "make_data")) == {}
+    assert json.loads(dvc(toy, "status", "--json", "make_data").stdout) == {}
     assert (toy / "data" / "base.txt").read_text().splitlines()[:2] == ["0", "2"]
 
 

@@ -8,13 +8,12 @@ Every output is a function of params.yaml alone, so two runs of one commit write
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import yaml
+
+from tests.helpers import dvc, git
 
 SCRIPTS = {
     "src/make_data.py": """
@@ -117,23 +116,6 @@ stages:
 STAGES = ["make_data", "item@a", "item@b", "flaky", "big", "summary"]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ, DVC_NO_ANALYTICS="1", DO_NOT_TRACK="1")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
-def sh(args: list[str], cwd: Path) -> str:
-    done = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise AssertionError(f"{args} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def dvc(cwd: Path, *args: str) -> str:
-    return sh([sys.executable, "-m", "dvc", *args], cwd)
-
-
 def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False, big_mb: float = 0.01) -> Path:
     """Create and commit the toy project in `root/repo` with its remote in `root/remote`; return the repo path.
 
@@ -149,12 +131,12 @@ def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False, bi
     params = {"scale": 2, "sleep_s": sleep_s, "items": {"a": {"n": 1}, "b": {"n": 3}},
               "flaky_marker": str(root / "flaky.marker"), "big_mb": big_mb, "barrier_dir": str(root / "barrier") if barrier else ""}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    sh(["git", "init", "-q", "-b", "main"], repo)
-    sh(["git", "config", "user.email", "test@example.com"], repo)
-    sh(["git", "config", "user.name", "test"], repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "test@example.com")
+    git(repo, "config", "user.name", "test")
     dvc(repo, "init", "-q")
     dvc(repo, "config", "core.analytics", "false")
     dvc(repo, "remote", "add", "-d", "local", str(root / "remote"))
-    sh(["git", "add", "-A"], repo)
-    sh(["git", "commit", "-q", "-m", "toy pipeline"], repo)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "toy pipeline")
     return repo

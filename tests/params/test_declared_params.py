@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from pipeline.core.typed import TRACE_ENV
-from tests.helpers import dvc, project_copy
-from tests.stages.test_bad_input import STAGES, tiny
+from tests.helpers import dvc, project_copy, tiny
+from tests.stages.test_bad_input import STAGES
 
 pytestmark = pytest.mark.long  # a real `dvc repro` of the training stages, traced (~60 s)
 
@@ -40,16 +40,11 @@ def leaves(params: dict, key: str) -> set[str]:
     return {key}
 
 
-def tiny_with_baseline(params: dict) -> None:
-    tiny(params)
-    params["baseline"]["students"] = ["student_c"]
-
-
 @pytest.fixture(scope="module")
 def traced(tmp_path_factory):
     """The project's training stages run once on tiny params, each stage's reads recorded."""
     trace = tmp_path_factory.mktemp("trace")
-    repo = project_copy(tmp_path_factory.mktemp("declared") / "repo", tiny_with_baseline, stages=TRACED_STAGES)
+    repo = project_copy(tmp_path_factory.mktemp("declared") / "repo", tiny, stages=TRACED_STAGES)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(TRACE_ENV, str(trace))
         dvc(repo, "repro")

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from pipeline.reporting.render import write_report
-from tests.helpers import dvc, project_copy
+from tests.helpers import dvc, project_copy, tiny
 from tests.reporting.fixtures import benchmark, make_inputs
 
 STUDENT_D = {"family": "resemotenet", "width": 0.0625, "se_reduction": 1}
@@ -58,15 +58,7 @@ STAGES = ("generate", "validate", "prepare", "class_weights", "emoxnet_member", 
 
 
 def tiny_with_student_d(params: dict) -> None:
-    params["synthetic"].update(train=140, val=70, test=70)
-    params["train"].update(input_size=16, batch_size=32, eval_batch_size=64)
-    params["teacher"]["epochs"] = params["student"]["epochs"] = 1
-    params["models"]["teacher"].update(width=0.0625, se_reduction=1)
-    params["distill"]["runs"] = {"E6": params["distill"]["runs"]["E6"]}  # student C, the fastest
-    params["baseline"]["students"] = ["student_c"]
-    params["benchmark"].update(input_sizes=[16], primary_input_size=16, latency_runs=2, warmup_runs=1,
-                               throughput_batch=4, throughput_runs=1, onnx=False)
-    params["emoxnet"]["members"] = {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16}}  # train_teacher's dep
+    tiny(params)
     add_student_d(params)
 
 

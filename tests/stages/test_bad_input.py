@@ -12,19 +12,10 @@ import pytest
 import yaml
 
 from tests.fixtures_data import fer_rows, write_fer_csv
-from tests.helpers import dvc, project_copy
+from tests.helpers import dvc, project_copy, tiny
 
 STAGES = ("generate", "validate", "prepare", "class_weights", "emoxnet_member", "train_teacher", "soft_targets",
           "distill")
-
-
-def tiny(params: dict) -> None:
-    params["synthetic"].update(train=140, val=70, test=70)
-    params["models"]["teacher"] = {"family": "resemotenet", "width": 0.0625, "se_reduction": 1}
-    params["train"].update(input_size=16, batch_size=32)
-    params["teacher"]["epochs"] = params["student"]["epochs"] = 1
-    params["distill"]["runs"] = {"E1": params["distill"]["runs"]["E6"]}  # student C, the fastest
-    params["emoxnet"]["members"] = {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16}}  # a teacher dep
 
 
 @pytest.fixture(scope="module")

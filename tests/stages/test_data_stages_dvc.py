@@ -6,19 +6,14 @@ import json
 
 import numpy as np
 
-from tests.helpers import dvc, project_copy
+from tests.helpers import dvc, project_copy, tiny
 
 DATA_STAGES = ("generate", "validate", "prepare", "class_weights")
 
 
-def tiny_synthetic(params: dict) -> None:
-    params["data"]["source"] = "synthetic"
-    params["synthetic"].update(train=140, val=70, test=70)  # 70 is the least that holds every class (disgust ~1.5 %)
-
-
 def test_dvc_repro_class_weights_then_status_clean(tmp_path):
     def with_timeouts(params):  # the section docs/prefect.md documents: every stage still runs
-        tiny_synthetic(params)
+        tiny(params)
         params["orchestration"] = {"timeout_s": {"default": 3600}}
 
     repo = project_copy(tmp_path / "repo", with_timeouts, stages=DATA_STAGES)

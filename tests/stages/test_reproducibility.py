@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run
-from tests.stages.tiny_project import dvc, git, tiny_origin
+from tests.helpers import dvc, git, project_copy, run, tiny
 
 pytestmark = pytest.mark.long  # two full tiny `dvc repro`s, clones, a queued grid: the end-to-end tier
 
@@ -31,7 +30,7 @@ UP_TO_DATE = "Data and pipelines are up to date."
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("repro")
-    origin = tiny_origin(base / "origin")
+    origin = project_copy(base / "origin", tiny)
     dvc(origin, "repro")
     git(origin, "add", "-A")
     git(origin, "commit", "-qm", "outputs")
@@ -43,9 +42,9 @@ def clone(tmp_path_factory) -> Path:
 
 def test_rerun_in_a_fresh_clone_leaves_git_and_dvc_clean(clone: Path):
     assert git(clone, "status", "--porcelain") == ""
-    assert UP_TO_DATE in dvc(clone, "status")
-    assert dvc(clone, "metrics", "diff") == ""
-    assert dvc(clone, "params", "diff") == ""
+    assert UP_TO_DATE in dvc(clone, "status").stdout
+    assert dvc(clone, "metrics", "diff").stdout == ""
+    assert dvc(clone, "params", "diff").stdout == ""
     index = json.loads((clone / "models/export/index.json").read_text())
     assert "git_commit" not in index and not any("seconds" in key for row in index["models"].values() for key in row)
     for card in (clone / "models/export").glob("*.md"):
@@ -87,14 +86,14 @@ def alpha_change(clone: Path) -> Path:
 
 def test_one_alpha_change_moves_only_that_runs_metrics(alpha_change: Path):
     repo = alpha_change
-    params = json.loads(dvc(repo, "params", "diff", "main", "--json"))
+    params = json.loads(dvc(repo, "params", "diff", "main", "--json").stdout)
     assert {name: list(changes) for name, changes in params.items()} == {"params.yaml": ["distill.runs.E1.loss.alpha"]}
-    metrics = json.loads(dvc(repo, "metrics", "diff", "main", "--json"))
+    metrics = json.loads(dvc(repo, "metrics", "diff", "main", "--json").stdout)
     assert set(metrics) == {"models/distill/E1/metrics.json", "reports/eval/E1/metrics.json"}
     keys = [key for changes in metrics.values() for key in changes]
     assert "alpha" in keys and ("test_acc" in keys or "test_loss" in keys)
     assert not [key for key in keys if any(word in key for word in TIMING_WORDS)]
-    table = dvc(repo, "metrics", "diff", "main", "--md")  # README's command, as written
+    table = dvc(repo, "metrics", "diff", "main", "--md").stdout  # README's command, as written
     assert "models/distill/E1/metrics.json" in table and "E2" not in table and "baseline" not in table
     # what is built from E1: its checkpoint, evaluation, the report, the export and the EmoXNet comparison
     changed = set(git(repo, "diff", "--name-only", "main").split())
@@ -104,11 +103,11 @@ def test_one_alpha_change_moves_only_that_runs_metrics(alpha_change: Path):
 
 def test_reviewing_a_change_readme_commands(alpha_change: Path):
     repo = alpha_change
-    assert "distill.runs.E1.loss.alpha" in dvc(repo, "params", "diff", "main")
-    plots = dvc(repo, "plots", "diff", "main")
+    assert "distill.runs.E1.loss.alpha" in dvc(repo, "params", "diff", "main").stdout
+    plots = dvc(repo, "plots", "diff", "main").stdout
     html = repo / "dvc_plots" / "index.html"
     assert html.exists() and "index.html" in plots and "distill/E1" in html.read_text()
-    shown = dvc(repo, "exp", "show", "--md", "--all-branches", "--only-changed", "--drop", "Created")
+    shown = dvc(repo, "exp", "show", "--md", "--all-branches", "--only-changed", "--drop", "Created").stdout
     assert "e1-alpha" in shown and "| main " in shown and "distill.runs.E1.loss.alpha" in shown
     compared = run([sys.executable, "-m", "stages.report", "--compare", "main"], repo).stdout
     lines = {line.split("|")[1].strip(): line for line in compared.splitlines() if line.startswith("| ")}
@@ -127,8 +126,8 @@ def test_grid_profile_as_queued_dvc_experiments(alpha_change: Path):
     assert "queued 1 experiment(s): A_T5_a20" in queued
     assert git(repo, "status", "--porcelain", "--", "params.yaml") == ""  # put back byte for byte
     dvc(repo, "exp", "run", "--run-all")
-    shown = json.loads(dvc(repo, "exp", "show", "--json"))
+    shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)
     text = json.dumps(shown)
     assert "A_T5_a20" in text
-    table = dvc(repo, "exp", "show", "--md", "--only-changed")
+    table = dvc(repo, "exp", "show", "--md", "--only-changed").stdout
     assert "A_T5_a20" in table and "distill.runs.grid.loss.T" in table

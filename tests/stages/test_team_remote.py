@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import filecmp
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from pipeline.core.runfacts import machine_keys_in
-from tests.helpers import REPO_ROOT, dvc, project_copy, run
+from tests.helpers import dvc, git, project_copy, tiny
 from tests.orchestration.test_ssh_remote import sshd  # noqa: F401  (the fixture: a real sshd on 127.0.0.1)
 
 pytestmark = pytest.mark.long
@@ -33,18 +32,6 @@ ITEMS = tuple(f"{s}@vgg13" if s == "emoxnet_member" else s for s in STAGES)  # t
 CACHED = ("data/raw/synthetic.csv.gz", "data/prepared/dataset.npz", "models/teacher/model.pt")  # only in the remote
 RUN_FACTS = ("models/teacher/run.json", "reports/eval/teacher/run.json")
 UP_TO_DATE = "Data and pipelines are up to date."
-
-
-def tiny(params: dict) -> None:
-    params["synthetic"].update(train=140, val=70, test=70)
-    params["models"]["teacher"] = {"family": "resemotenet", "width": 0.0625, "se_reduction": 1}
-    params["train"].update(input_size=16, batch_size=32, device="cpu")
-    params["teacher"]["epochs"] = 1
-    params["emoxnet"]["members"] = {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16}}  # a teacher dep
-
-
-def git(cwd: Path, *args: str) -> str:
-    return run(["git", *args], cwd).stdout
 
 
 def clone(origin: Path, dest: Path) -> Path:
@@ -64,7 +51,6 @@ def assert_nothing_re_ran(repro_stdout: str) -> None:
 def author(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("team")
     repo = project_copy(base / "author", tiny, stages=STAGES)
-    shutil.copy(REPO_ROOT / ".gitignore", repo / ".gitignore")  # as the project: wall times (.cache/) stay out of git
     dvc(repo, "remote", "add", "-d", "team", str(base / "remote"))  # the team remote, in the committed .dvc/config
     dvc(repo, "repro")
     git(repo, "add", "-A")
