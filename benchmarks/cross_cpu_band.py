@@ -32,7 +32,7 @@ import torch
 import yaml
 
 from pipeline.core.atomic import write_json
-from pipeline.core.devices import PORTABLE_KERNELS, cpu_model
+from pipeline.core.devices import PORTABLE_KERNELS, PORTABLE_THREADS, cpu_model
 from pipeline.orchestration.worker_run import subprocess_env
 from pipeline.reporting.collect import pipeline_paths, schedule_of
 from pipeline.reporting.noise import band_of, band_rows, settings_of
@@ -91,6 +91,9 @@ def main() -> None:
               "commit": commit, "date": datetime.date.today().isoformat(),
               "wall_s": {"a": round(wall_a, 1), "b": round(wall_b, 1)},
               "settings": settings_of(measured["data"]["source"], schedule_of(measured)), "rows": rows}
+    if measured["train"].get("portable_kernels"):
+        record["note"] = ("params train.portable_kernels: in both runs every stage pins AVX2 kernels and "
+                          f"{PORTABLE_THREADS} threads itself, whatever the environment and core count")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, record)
     print(f"cross-CPU band: {'n/a' if band is None else f'{band:.2f} pp'} over {len(rows)} rows -> {args.out}")

@@ -63,7 +63,7 @@ def schedule_of(params: dict[str, Any]) -> dict[str, Any]:
             "teacher_members": list(members) if members else None,
             "student_epochs": params.get("student", {}).get("epochs"),
             "input_size": train.get("input_size"), "batch_size": train.get("batch_size"), "lr": train.get("lr"),
-            "portable_kernels": bool(train.get("portable_kernels", False))}  # a cross-CPU band depends on it
+            "portable_kernels": train.get("portable_kernels")}  # a cross-CPU band depends on it (None: not recorded)
 
 
 def collect_inputs(params: dict[str, Any], validation: str | os.PathLike, models_dir: str | os.PathLike | list,
