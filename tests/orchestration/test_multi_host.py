@@ -255,10 +255,10 @@ def worker_of(run) -> str:
     return next((tag.split(":", 1)[1] for tag in run.tags if tag.startswith("worker:")), "")
 
 
-def run_with_fault(cluster: Cluster, name: str, fault, capsys) -> dict:
-    """Run the whole toy pipeline from A's checkout; once B runs a foreach item mid-stage, `fault(cluster)`;
-    wait for that run to be Crashed (then `fault`'s returned callable, if any, e.g. plug the cable back in) and
-    for the coordinator. Returns what the checks need."""
+def run_with_fault(cluster: Cluster, name: str, fault, capsys, targets: tuple[str, ...] = ()) -> dict:
+    """Run the toy pipeline from A's checkout (`targets`, foreach items, and make_data; default: all of it); once B
+    runs a foreach item mid-stage, `fault(cluster)`; wait for that run to be Crashed, call what `fault` returned
+    (if anything: e.g. plug the cable back in) and wait for the coordinator. Returns what the checks need."""
     cluster.ensure_workers()
     repo = toy_on_a(cluster, name)
     repo_url = f"{cluster.ssh_base}{repo}"
@@ -266,7 +266,7 @@ def run_with_fault(cluster: Cluster, name: str, fault, capsys) -> dict:
     with open(repo.parent / "stdout.txt", "w") as out, open(repo.parent / "stderr.txt", "w") as err:
         coordinator = subprocess.Popen(
             cluster.lan.exec("a", [sys.executable, "-m", "pipeline.orchestration.flows", "--repo-dir", str(repo),
-                                   "--repo-url", repo_url, "--retry-delay", "0", "--poll-interval", "0.5"]),
+                                   "--repo-url", repo_url, "--retry-delay", "0", "--poll-interval", "0.5", *targets]),
             env=cluster.envs["a"], cwd=cluster.a / "work", stdout=out, stderr=err, start_new_session=True)
     cluster.processes[f"coordinator-{name}"] = coordinator
     try:
@@ -291,7 +291,8 @@ def run_with_fault(cluster: Cluster, name: str, fault, capsys) -> dict:
     finally:
         if coordinator.poll() is None:
             stop_group(coordinator)
-    outcome = {"repo": repo, "repo_url": repo_url, "item": item, "lost": lost, "crashed": crashed,
+    outcome = {"stages": ["make_data", *targets] if targets else STAGES, "repo": repo, "repo_url": repo_url,
+               "item": item, "lost": lost, "crashed": crashed,
                "detection_s": detection_s, "hidden": hidden, "returncode": coordinator.returncode,
                "stdout": (repo.parent / "stdout.txt").read_text(), "stderr": (repo.parent / "stderr.txt").read_text()}
     with capsys.disabled():
@@ -302,16 +303,16 @@ def run_with_fault(cluster: Cluster, name: str, fault, capsys) -> dict:
 def assert_complete(cluster: Cluster, outcome: dict) -> list:
     """The coordinator's checkout on A is complete: every stage reproduced once in dvc.lock, `dvc status` clean;
     the lost item was retried on C; every worker run reached A only through ssh:// URLs."""
-    repo, item = outcome["repo"], outcome["item"]
+    repo, item, stages = outcome["repo"], outcome["item"], outcome["stages"]
     assert outcome["returncode"] == 0, outcome["stdout"][-2000:] + outcome["stderr"][-6000:]
-    assert json.loads(outcome["stdout"]) == {stage: True for stage in STAGES}
-    assert json.loads(dvc(repo, "status", "--json")) == {}
+    assert json.loads(outcome["stdout"]) == {stage: True for stage in stages}
+    assert json.loads(dvc(repo, "status", "--json", *stages)) == {}
     lock_text = (repo / "dvc.lock").read_text()
-    for stage in STAGES:  # each stage item once in the file (a YAML reader would hide a repeated key)
+    for stage in stages:  # each stage item once in the file (a YAML reader would hide a repeated key)
         assert len(re.findall(rf"^  {re.escape(stage)}:$", lock_text, re.M)) == 1, (stage, lock_text)
-    assert set(yaml.safe_load(lock_text)["stages"]) == set(STAGES)
-    summary = json.loads((repo / "summary.json").read_text())
-    assert summary["totals"] == {"a": 20 * 1, "b": 20 * 3}
+    assert set(yaml.safe_load(lock_text)["stages"]) == set(stages)
+    if "summary" in stages:
+        assert json.loads((repo / "summary.json").read_text())["totals"] == {"a": 20 * 1, "b": 20 * 3}
     assert (repo / "out" / "a.txt").read_text() == "a 20\n"  # cached out, pulled from the ssh remote
 
     assert outcome["hidden"] == {host: True for host in WORKERS}, "A's folder was visible to a worker"
@@ -322,7 +323,7 @@ def assert_complete(cluster: Cluster, outcome: dict) -> list:
     retried = [run for run in runs if run.name == item and run.id != outcome["lost"].id]
     assert [(run.state.type.value, worker_of(run)) for run in retried] == [("COMPLETED", "host-c")]
     assert f"stage {item} reproduced on worker host-c (host-c)" in outcome["stderr"]
-    for stage in STAGES:  # every other item: one run, completed (on whichever worker was free)
+    for stage in stages:  # every other item: one run, completed (on whichever worker was free)
         if stage != item:
             assert [run.state.type.value for run in runs if run.name == stage] == ["COMPLETED"], stage
     assert {worker_of(run) for run in runs} == {"host-b", "host-c"}
@@ -356,11 +357,14 @@ def test_a_worker_host_cut_off_longer_than_the_heartbeat_window_changes_nothing(
         return plug_back
 
     cut_s: list[float] = []
-    outcome = run_with_fault(cluster, "cut", cut_b, capsys)
+    outcome = run_with_fault(cluster, "cut", cut_b, capsys, targets=("item@a", "item@b"))
     with capsys.disabled():
         print(f"[measured] B's network was down {cut_s[0]:.1f} s")
     assert cut_s[0] > MISSED_AFTER_SECONDS
-    assert_complete(cluster, outcome)
+    runs = assert_complete(cluster, outcome)
+    stale = next(run for run in runs if run.id == outcome["lost"].id)
+    with capsys.disabled():  # on a loaded machine B's stage ends while cut off: its `dvc push` fails, the run Fails
+        print(f"[measured] B's stale run of {outcome['item']} ended {stale.state.type.value}: {stale.state.message}")
     # B's stale run may still end on its own once B is back (Prefect lets a Crashed run become Failed or
     # Completed): the coordinator already took the retry's result, and the lock holds each stage once.
     assert all(cluster.hidden_from(host) for host in WORKERS if cluster.processes[f"worker-{host}"].poll() is None)
