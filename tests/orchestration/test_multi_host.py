@@ -20,7 +20,6 @@ Root only (skipped otherwise, or where namespaces, veths or mounts cannot be mad
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -37,7 +36,10 @@ from pipeline.orchestration.liveness import HEARTBEAT_SECONDS, MISSED_AFTER_SECO
 
 from . import netns
 from .server import prefect_env, spawn, stop_group, wait_healthy
+from .test_ssh_remote import _sshd_binary
 from .toy import STAGES, make_toy_project
+
+from tests.helpers import dvc, git, run
 
 pytestmark = pytest.mark.long
 
@@ -49,24 +51,6 @@ WORKERS = ("b", "c")
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
-
-
-def _sshd_binary() -> str | None:
-    return shutil.which("sshd") or next((p for p in ("/usr/sbin/sshd", "/usr/local/sbin/sshd") if os.access(p, os.X_OK)),
-                                        None)
-
-
-def sh(args: list[str], cwd: Path) -> str:
-    """Run a command here (host-less: the test's own machine); its stdout, or fail with its output."""
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DO_NOT_TRACK": "1"}
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"{args} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    return done.stdout
-
-
-def dvc(repo: Path, *args: str) -> str:
-    return sh([sys.executable, "-m", "dvc", *args], repo)
 
 
 def wait_for(condition, timeout: float, what: str, every: float = 0.5):
@@ -141,13 +125,13 @@ def _ssh_keys(base: Path, hosts: list[str], address: str) -> tuple[Path, dict[st
     """sshd's config folder for `address` and, per host, a HOME whose .ssh holds a key and known_hosts."""
     conf = base / "A" / "sshd"
     conf.mkdir(parents=True, mode=0o700)
-    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(conf / "host_key")], base)
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(conf / "host_key")], base)
     kind, key = (conf / "host_key.pub").read_text().split()[:2]
     homes, authorized = {}, []
     for host in hosts:
         home = base / host.upper() / "home"
         (home / ".ssh").mkdir(parents=True, mode=0o700)
-        sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"host-{host}", "-f", str(home / ".ssh" / "id_ed25519")],
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"host-{host}", "-f", str(home / ".ssh" / "id_ed25519")],
            base)
         (home / ".ssh" / "known_hosts").write_text(f"{address} {kind} {key}\n")
         authorized.append((home / ".ssh" / "id_ed25519.pub").read_text())
@@ -227,7 +211,7 @@ def toy_on_a(cluster: Cluster, name: str) -> Path:
     params["flaky_marker"] = "params.yaml"  # exists in every workspace: `flaky` passes first time on any host
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     dvc(repo, "remote", "add", "-f", "-d", "local", f"{cluster.ssh_base}{root / 'remote'}")
-    sh(["git", "commit", "-qam", "ssh remote on host A"], repo)
+    git(repo, "commit", "-qam", "ssh remote on host A")
     return repo
 
 
@@ -306,7 +290,7 @@ def assert_complete(cluster: Cluster, outcome: dict) -> list:
     repo, item, stages = outcome["repo"], outcome["item"], outcome["stages"]
     assert outcome["returncode"] == 0, outcome["stdout"][-2000:] + outcome["stderr"][-6000:]
     assert json.loads(outcome["stdout"]) == {stage: True for stage in stages}
-    assert json.loads(dvc(repo, "status", "--json", *stages)) == {}
+    assert json.loads(dvc(repo, "status", "--json", *stages).stdout) == {}
     lock_text = (repo / "dvc.lock").read_text()
     for stage in stages:  # each stage item once in the file (a YAML reader would hide a repeated key)
         assert len(re.findall(rf"^  {re.escape(stage)}:$", lock_text, re.M)) == 1, (stage, lock_text)
