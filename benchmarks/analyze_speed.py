@@ -14,8 +14,8 @@ lower bound. Decoding and the model run in their own threads, overlapping detect
 times are shown, and what the analysis waited for them.
 
 ``--compare N`` then times the analysis alone (no outputs) N times each, alternating, with the
-cascade at every instant and BGR decoding (``cascade_every_s=0, luma=False``: the behaviour before
-issue 31) and with the defaults, in this process on this recording: a speed-up measured under the
+cascade at every instant and BGR decoding (``cascade_every_s=0, luma=False``, ONNX Runtime on all cores:
+the behaviour before issue 31) and with the defaults, in this process on this recording: a speed-up measured under the
 same load, as wall time and as CPU time (which a loaded machine distorts least).
 """
 
@@ -85,16 +85,17 @@ def compare(video: Path, model: Path, repeats: int) -> None:
     from pipeline.analyze.settings import Settings
     from pipeline.export.classifier import OnnxClassifier
 
-    classifier = OnnxClassifier(model)
     names = ("every instant", "anchors")
+    before, now = Settings(cascade_every_s=0, luma=False, threads=0), Settings()  # threads: 0 was the default before
+    classifiers = {n: OnnxClassifier(model, threads=s.threads) for n, s in zip(names, (before, now))}
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}  # all threads: what a loaded machine distorts least
     main_cpu: dict[str, list[float]] = {n: [] for n in names}
     load = os.getloadavg()[0]
     for _ in range(repeats):
-        for name, settings in zip(names, (Settings(cascade_every_s=0, luma=False), Settings())):
+        for name, settings in zip(names, (before, now)):
             cpu0, main0 = time.process_time(), time.thread_time()
-            a = analyze(video, "video", [video], classifier, settings, progress=False)
+            a = analyze(video, "video", [video], classifiers[name], settings, progress=False)
             cpu[name].append(time.process_time() - cpu0)
             main_cpu[name].append(time.thread_time() - main0)
             wall[name].append(a.timings["analysis_s"])
