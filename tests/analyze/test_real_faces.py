@@ -41,7 +41,10 @@ def analysed_real(labelled_recording, tmp_path_factory):
 
 
 def _per_shot_labels(out, shots, labels) -> pd.DataFrame:
-    frames = pd.read_csv(out / "frames.csv")
+    return _per_shot_labels_frames(pd.read_csv(out / "frames.csv"), shots, labels)
+
+
+def _per_shot_labels_frames(frames: pd.DataFrame, shots, labels) -> pd.DataFrame:
     probs = frames[[f"p_{c}" for c in CLASS_NAMES]].to_numpy()
     shot = np.floor(frames["t_sec"].to_numpy() / SHOT_S).astype(int)
     seen = frames["face_ok"].to_numpy(bool) & (shot < len(shots))
@@ -93,3 +96,40 @@ def test_labels_agree_with_real_faces(analysed_real, labelled_recording):
     assert agreement >= 0.40, f"agreement {agreement:.2f} (chance 1/7)"
     happy, surprise = CLASS_NAMES.index("happy"), CLASS_NAMES.index("surprise")
     assert per_class[happy] >= 0.7 and per_class[surprise] >= 0.5, per_class.to_dict()
+
+
+@pytest.mark.long
+def test_fast_face_finding_differs_from_the_reference_less_than_the_reference_from_itself(labelled_recording):
+    """Issue 31's fast path (cascade at anchors, template matches between, luma decoding) against the
+    cascade at every instant. The release model's labels swing with a few pixels of crop, and the
+    reference's boxes themselves depend on where its last search looked, so labels cannot be equal
+    everywhere. Required: no face the reference found is lost, and the labels differ from the
+    reference's no more than the reference's differ from its own when only the phase of its
+    whole-frame scans moves (every 1.9 s or 2.1 s instead of 2 s); agreement with the truth holds."""
+    from pipeline.analyze.run import analyze
+    from pipeline.analyze.settings import Settings
+    from pipeline.export.classifier import OnnxClassifier
+
+    video, shots, labels = labelled_recording
+    classifier = OnnxClassifier(REPO_ROOT / "release" / "fer2013.onnx")
+
+    def run(**kw) -> pd.DataFrame:
+        return analyze(video, "video", [video], classifier, Settings(**kw), progress=False).frames
+
+    reference, fast = run(cascade_every_s=0, luma=False), run()
+    shifted = [run(cascade_every_s=0, luma=False, full_scan_s=s) for s in (1.9, 2.1)]
+    assert not (reference["face_ok"] & ~fast["face_ok"]).any(), "a face the reference found was lost"
+
+    def differ(a: pd.DataFrame, b: pd.DataFrame) -> int:
+        return int((a["top_label"].fillna("") != b["top_label"].fillna("")).sum())
+
+    own = [differ(s, reference) for s in shifted]
+    print(f"labels differing from the reference: fast path {differ(fast, reference)}, reference with its "
+          f"scans shifted {own} of {len(reference)} instants")
+    assert differ(fast, reference) <= np.mean(own)
+
+    def agreement(frames: pd.DataFrame) -> float:
+        rows = _per_shot_labels_frames(frames, shots, labels)
+        return float((rows["truth"] == rows["predicted"]).mean())
+
+    assert agreement(fast) >= agreement(reference) - 0.02
