@@ -30,6 +30,22 @@ GATE_CELL = 16  # px cells whose mean grey level tells whether an empty scene ch
 GATE_LEVELS = 2.0  # a cell whose mean moved more than this (of 255) means the scene changed
 
 
+MEMO = 4  # cascade calls remembered: the same grey image searched the same way gives the same faces
+
+
+def same_image(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bit-identical grey images (a sparse grid first: moving frames differ there at once)."""
+    if a is b:
+        return True
+    return a.shape == b.shape and np.array_equal(a[::16, ::16], b[::16, ::16]) and np.array_equal(a, b)
+
+
+def _same_hints(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and bool((a == b).all())
+
+
 @dataclass
 class Found:
     """One instant's faces: boxes (x, y, w, h) in the grey image's pixels, scores, track ids."""
@@ -78,11 +94,13 @@ class FaceFollower:
     cascade at every instant (the reference behaviour). ``cascade_runs`` counts cascade calls."""
 
     def __init__(self, detector: FaceDetector, tracker: IoUTracker, full_every: int, cascade_every: int,
-                 all_faces: bool = False):
+                 all_faces: bool = False, gate: bool = False):
         self.detector, self.tracker = detector, tracker
+        self.gate = gate  # the empty-scene scan gate (approximate: a scene within GATE_LEVELS counts as unchanged)
         self.full_every, self.every = max(1, full_every), cascade_every
         self.all_faces = all_faces
-        self.cascade_runs = self.skipped_scans = self.matched = 0
+        self.cascade_runs = self.skipped_scans = self.matched = self.memo_hits = 0
+        self._memo: list[tuple[np.ndarray, bool, np.ndarray | None, tuple[np.ndarray, np.ndarray]]] = []
         self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # gray, boxes, scores of the last instant
         self._empty: tuple[int, np.ndarray] | None = None  # index and cells of the last scan that found nobody
 
@@ -93,9 +111,15 @@ class FaceFollower:
     def run(self, stream: Iterable[tuple[int, np.ndarray, object]]) -> Iterator[tuple[object, Found]]:
         """(instant index, gray, item) in instant order -> (item, Found) in the same order."""
         pending: list[tuple[int, np.ndarray, object]] = []
+        previous: np.ndarray | None = None
         for index, gray, item in stream:
-            if not pending and not self._all_fresh():
-                yield item, self._one(index, gray)
+            static = self.fast and previous is not None and same_image(gray, previous)
+            previous = gray
+            if static and pending:  # the moving run ended at the instant before: it is the block's anchor
+                yield from self._block(pending)
+                pending = []
+            if not pending and (static or not self._all_fresh()):
+                yield item, self._one(index, gray)  # a frame like the last: the reference's step, memoised
                 continue
             pending.append((index, gray, item))
             if self._is_anchor(index):
@@ -107,11 +131,19 @@ class FaceFollower:
     # -- one instant at a time, as with the cascade at every instant -------------------------------
     def _detect(self, index: int, gray: np.ndarray, hints: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         full = self.all_faces or not self.tracker.tracks or index % self.full_every == 0
-        if full and not self.tracker.tracks and self.fast and self._unchanged(index, gray):
+        if full and not self.tracker.tracks and self.fast and self.gate and self._unchanged(index, gray):
             self.skipped_scans += 1
             return np.zeros((0, 4), np.int32), np.zeros((0,), np.float32)
+        hints = None if full else hints
+        if self.fast:
+            for seen, was_full, was_hints, result in self._memo:
+                if was_full == full and _same_hints(was_hints, hints) and same_image(gray, seen):
+                    self.memo_hits += 1
+                    return result
         self.cascade_runs += 1
-        boxes, scores = self.detector(gray, None if full else hints)
+        boxes, scores = self.detector(gray, hints)
+        if self.fast:
+            self._memo = [(gray, full, hints, (boxes, scores))] + self._memo[:MEMO - 1]
         if full and not self.tracker.tracks and self.fast:
             self._empty = (index, self._cells(gray)) if len(boxes) == 0 else None
         return boxes, scores
@@ -156,7 +188,7 @@ class FaceFollower:
         # faces were: a whole-frame scan, or no instant between
         whole = a_index % self.full_every == 0
         order = self._pairs(j_boxes, a_boxes)
-        if order is None:  # a face lost, gained or moved far: every instant on its own
+        if order is None or not between:  # a face lost, gained or moved far: every instant on its own
             yield from self._one_by_one(between, a_index, a_gray, anchor, found if whole or not between else None)
             return
         a_boxes, a_scores = a_boxes[order], a_scores[order]

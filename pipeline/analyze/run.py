@@ -98,7 +98,8 @@ def _detect_all(samples: Iterable[Sample | ImageSkip], detector: FaceDetector, c
 
     if tracker is not None:
         follower = FaceFollower(detector, tracker, full_every=max(1, int(round(settings.full_scan_s * settings.rate_hz))),
-                                cascade_every=settings.cascade_every, all_faces=settings.all_faces)
+                                cascade_every=settings.cascade_every, all_faces=settings.all_faces,
+                                gate=settings.empty_scan_gate)
         found = follower.run(prepared())
     else:
         follower = None
@@ -138,7 +139,8 @@ def _detect_all(samples: Iterable[Sample | ImageSkip], detector: FaceDetector, c
     timings = {"detect_track_s": busy - sum(clock.values()), **clock, "inference_s": model.inference_s,
                "inference_wait_s": model.wait_s}
     if follower is not None:
-        timings.update(cascade_runs=follower.cascade_runs, template_matched=follower.matched,
+        timings.update(cascade_runs=follower.cascade_runs, cascade_memo_hits=follower.memo_hits,
+                       template_matched=follower.matched,
                        empty_scans_skipped=follower.skipped_scans)
     thumbs_arr = np.concatenate(thumbs) if thumbs else np.zeros((0, THUMB, THUMB), np.uint8)
     return instants, dets, probs_arr, thumbs_arr, skipped, timings

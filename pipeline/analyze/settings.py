@@ -19,8 +19,12 @@ class Settings:
     cascade_every_s: float = 1.0  # while every tracked face is found, the cascade runs this often; the
     # instants between get boxes interpolated between two detections, confirmed by template matching
     # (pipeline.analyze.follow). 0: the cascade at every instant (slower, the behaviour before).
-    luma: bool = True  # grey frames from the decoder's luma plane, mapped to the BGR path's grey (within one
-    # level; pipeline.analyze.luma) instead of decoding to BGR first: grey models only
+    empty_scan_gate: bool = False  # with nobody tracked, skip the whole-frame scan while no 16 px cell of the
+    # frame moved its mean grey level by more than 2 since the last scan found nobody (approximate; off: only a
+    # bit-identical frame skips it)
+    luma: bool = False  # grey frames from the decoder's luma plane, mapped to the BGR path's grey (within one
+    # level; pipeline.analyze.luma) instead of decoding to BGR first: grey models only. Off by default: one
+    # grey level moves boxes and so a few labels (issue 31); on saves ~0.1 s of decoding per minute of video
     iou_threshold: float = 0.3  # a detection continues a track when their boxes overlap this much
     max_gap_s: float = 1.0  # a track survives this long without a detection
     all_faces: bool = False  # keep every track (rows get its face_id) instead of the participant only
