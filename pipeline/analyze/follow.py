@@ -105,6 +105,7 @@ class FaceFollower:
         self.full_every, self.every = max(1, full_every), cascade_every
         self.all_faces = all_faces
         self.cascade_runs = self.skipped_scans = self.matched = self.memo_hits = 0
+        self._halves: list[tuple[np.ndarray, np.ndarray]] = []
         self._memo: list[tuple[np.ndarray, bool, np.ndarray | None, tuple[np.ndarray, np.ndarray]]] = []
         self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # gray, boxes, scores of the last instant
         self._empty: tuple[int, np.ndarray] | None = None  # index and cells of the last scan that found nobody
@@ -197,11 +198,14 @@ class FaceFollower:
             yield from self._one_by_one(between, a_index, a_gray, anchor, found if whole or not between else None)
             return
         a_boxes, a_scores = a_boxes[order], a_scores[order]
-        templates = [[patch(j_gray, b), patch(a_gray, b2)] for b, b2 in zip(j_boxes, a_boxes)]
+        # faces >= 4 PATCH px are matched in the frame at half size: the same 32 px patches from a quarter of the pixels
+        k = 0.5 if min(j_boxes[:, 2:].min(), a_boxes[:, 2:].min()) >= 4 * PATCH else 1.0
+        templates = [[patch(self._scaled(j_gray, k), b * k), patch(self._scaled(a_gray, k), b2 * k)]
+                     for b, b2 in zip(j_boxes, a_boxes)]
         steps = len(between) + 1
         for n, (_, gray, item) in enumerate(between, start=1):
             w = n / steps
-            boxes = self._confirm(gray, j_boxes, a_boxes, w, templates)
+            boxes = self._confirm(self._scaled(gray, k), k, j_boxes, a_boxes, w, templates)
             if boxes is None:  # this instant and the rest of the block, one by one
                 yield from self._one_by_one(between[n - 1:], a_index, a_gray, anchor, found if whole else None)
                 return
@@ -230,11 +234,23 @@ class FaceFollower:
             return None
         return order
 
+    def _scaled(self, gray: np.ndarray, k: float) -> np.ndarray:
+        """The grey frame at k (1 or 0.5) of its size; the last few kept, since anchors are matched twice."""
+        if k == 1.0:
+            return gray
+        for seen, small in self._halves:
+            if seen is gray:
+                return small
+        small = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        self._halves = [(gray, small)] + self._halves[:2]
+        return small
+
     @staticmethod
-    def _confirm(gray: np.ndarray, before: np.ndarray, after: np.ndarray, w: float,
+    def _confirm(gray: np.ndarray, k: float, before: np.ndarray, after: np.ndarray, w: float,
                  templates: list[list[np.ndarray]]) -> np.ndarray | None:
         """Each face at this instant: searched around the interpolated centre at each anchor's size; the
-        box of the anchor whose face matches best, moved to where it matches. None when one does not match."""
+        box of the anchor whose face matches best, moved to where it matches. None when one does not match.
+        ``gray`` is the frame at k of its size; boxes are in the frame's own pixels."""
         out = np.empty((len(before), 4), np.int32)
         for i, (b0, b1, temps) in enumerate(zip(before, after, templates)):
             centre = (1 - w) * (b0[:2] + b0[2:] / 2) + w * (b1[:2] + b1[2:] / 2)
@@ -242,7 +258,7 @@ class FaceFollower:
             for anchor, t in zip((b0, b1), temps):
                 size = anchor[2:].astype(np.float64)
                 if region_size is None or (size != region_size).any():  # anchors of one size share the region
-                    region, region_size = patch(gray, np.r_[centre - size / 2, size], SEARCH), size
+                    region, region_size = patch(gray, np.r_[centre - size / 2, size] * k, SEARCH), size
                 score, (dx, dy) = best_match(region, t)
                 if score > best:
                     best, box = score, np.r_[centre - size / 2 + np.array([dx, dy]) * size / PATCH, size]
