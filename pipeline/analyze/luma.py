@@ -20,8 +20,9 @@ MIN_LEVELS = 32  # distinct luma values that frame needs
 AGREE = 0.995  # share of its pixels whose mapped luma must be within one level of the BGR grey
 
 
-def _quiet_retrieve(cap: cv2.VideoCapture) -> tuple[bool, np.ndarray | None]:
-    """retrieve() without OpenCV's one-time warning that it hands over a YUV frame's first plane."""
+def quiet_retrieve(cap: cv2.VideoCapture) -> tuple[bool, np.ndarray | None]:
+    """retrieve() without OpenCV's warning that it hands over a YUV frame's first plane (4.14 repeats it
+    for every frame)."""
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     try:
@@ -58,7 +59,7 @@ def luma_table(path: str | Path) -> np.ndarray | None:
         for _ in range(PROBE_FRAMES):
             if not (raw.grab() and bgr.grab()):
                 return None
-            ok_raw, luma = _quiet_retrieve(raw)
+            ok_raw, luma = quiet_retrieve(raw)
             ok_bgr, colour = bgr.retrieve()
             if not (ok_raw and ok_bgr) or luma is None or colour is None or colour.ndim != 3:
                 return None

@@ -21,7 +21,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from pipeline.analyze.luma import luma_table
+from pipeline.analyze.luma import luma_table, quiet_retrieve
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class VideoSampler:
                 ts = stamp
                 if k / rate <= ts + eps:
                     started = clock()
-                    ok, image = cap.retrieve()
+                    ok, image = quiet_retrieve(cap) if self.table is not None else cap.retrieve()
                     if not ok or image is None:
                         raise ValueError(f"{self.path}: frame {idx} at {ts:.3f} s cannot be decoded (corrupt video)")
                     if self.table is not None:
