@@ -149,7 +149,8 @@ def main() -> None:
     load_before = os.getloadavg()
     out = args.work / "out"
     started = time.perf_counter()
-    code = analyze_cli([str(video), "--model", str(model), "--out", str(out)])
+    # no browser-playable copy: summary.json times it apart (video_copy_s), and its VP8 encode would load the machine
+    code = analyze_cli([str(video), "--model", str(model), "--out", str(out), "--no-video-copy"])
     wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(code)
