@@ -124,7 +124,10 @@ def _detect_all(samples: Iterable[Sample | ImageSkip], detector: FaceDetector, c
                 thumbs.append(crops if size == THUMB and not rgb else crop_faces(gray, boxes, THUMB))
                 n_pending += len(boxes)
             clock["crop_s"] += time.perf_counter() - started
-            if n_pending >= settings.batch_size:
+            # in the last batch's worth of instants, smaller batches: the model's tail after the last instant
+            # shrinks (results do not depend on how crops are batched)
+            last_stretch = total is not None and len(instants) > total - settings.batch_size
+            if n_pending >= (max(1, settings.batch_size // 4) if last_stretch else settings.batch_size):
                 flush()
                 n_pending = 0
             bar.update(1)
