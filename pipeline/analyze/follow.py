@@ -7,8 +7,15 @@ anchors (every ``cascade_every`` instants and at each whole-frame scan). When an
 tracked face again, overlapping where it was, the instants in between get the boxes interpolated
 between the two detections, each confirmed by a template match (~0.05 ms a face). Anything else --
 a face lost or gained, one that moved off the line, a failed match -- and those instants are
-detected one by one exactly as with the cascade at every instant. With nothing tracked, the
-whole-frame scan is skipped while the scene is unchanged since the last scan that found nobody.
+detected one by one exactly as with the cascade at every instant.
+
+A frame bit-identical to the instant before's (a still screen, a synthetic recording) gets that
+one-by-one step too, and a cascade call on the same pixels with the same search is answered from
+memory: on such frames the outputs are the reference's own, at a few cascade runs per still scene.
+Interpolated boxes are not the reference's (a few pixels off), so where frames move a few smoothed
+labels near a hysteresis tie can differ (tests/analyze/test_real_faces.py counts them).
+Opt-in (``gate``): with nothing tracked, the whole-frame scan skipped while no 16 px cell of the
+scene moved by more than GATE_LEVELS since the last scan that found nobody (approximate).
 """
 
 from __future__ import annotations
