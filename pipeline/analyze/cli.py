@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "around tracked faces; always when none is tracked)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="faces per ONNX Runtime call")
     p.add_argument("--top-moments", type=int, default=d.top_moments, help="rows of moments.csv")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: all cores)")
+    p.add_argument("--threads", type=int, default=d.threads, help=f"ONNX Runtime threads (0: all cores; default {d.threads})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-video-copy", action="store_true",
                    help="no browser-playable copy (recording.webm) of a video browsers cannot play as it is")

@@ -13,12 +13,15 @@ import math
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import cv2
 import numpy as np
+
+from pipeline.analyze.luma import luma_table, quiet_retrieve
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,9 @@ class Sample:
     t_sec: float | None
     frame: int
     frame_t_sec: float | None
-    image: np.ndarray  # BGR uint8
+    image: np.ndarray  # BGR uint8 (grey when the sampler decodes luma only)
     source: str
+    gray: np.ndarray | None = None  # its grey version, when the sampler was asked for it
 
 
 @dataclass
@@ -68,11 +72,17 @@ def classify_input(path: str | os.PathLike) -> tuple[str, list[Path]]:
     raise ValueError(f"{path}: no video ({', '.join(sorted(VIDEO_EXTS))}) or image files found")
 
 
-def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
-    """An opened capture, or a ValueError naming the file when it is empty, corrupt or unsupported."""
+def open_video(path: Path, threads: int = 0) -> tuple[cv2.VideoCapture, VideoInfo]:
+    """An opened capture, or a ValueError naming the file when it is empty, corrupt or unsupported.
+
+    ``threads``: the decoder's threads (0: FFmpeg's choice). The analysis decodes with one: its own
+    thread already runs beside detection, and FFmpeg's frame threads cost ~20 % more CPU for the
+    same pixels (decoding is bit-exact whatever the thread count)."""
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: empty file (0 bytes), not a video")
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads]) if threads else cv2.VideoCapture(str(path))
+    if threads and not cap.isOpened():  # a backend that refuses the property
+        cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise ValueError(f"{path}: cannot be opened as a video (corrupt, truncated or an unsupported codec)")
     info = VideoInfo(fps=float(cap.get(cv2.CAP_PROP_FPS) or 0.0), frame_count=int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
@@ -83,21 +93,42 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
 class VideoSampler:
     """Iterate a video's sampled instants; ``duration_s`` and ``frames_decoded`` are set when it ends."""
 
-    def __init__(self, path: str | os.PathLike, rate_hz: float):
+    def __init__(self, path: str | os.PathLike, rate_hz: float, gray: bool = False, luma: bool = False):
         self.path = Path(path)
         self.rate_hz = rate_hz
-        self.cap, self.info = open_video(self.path)
+        self.gray = gray or luma  # also make each used frame grey here: in the decoding thread, off the detector's
+        self.cap, self.info = open_video(self.path, threads=1)
+        # luma: only grey is needed, so take it from the decoder's Y plane when that matches (pipeline.analyze.luma);
+        # samples then carry the grey frame as their image. Decided when iteration starts (in its thread).
+        self.luma = luma
+        self.table: np.ndarray | None = None
+        self.gray_from = "bgr" if self.gray else None
         self.duration_s: float | None = None
         self.frames_decoded = 0
         self.timestamp_fallbacks = 0
+        self.decode_s = 0.0  # time in grab(), retrieve() (and the grey conversion), in whichever thread iterates
 
     def __iter__(self) -> Iterator[Sample]:
         cap, rate = self.cap, self.rate_hz
         nominal = 1.0 / self.info.fps if self.info.fps > 0 else 1.0 / 30.0
         k, idx, ts, prev_ts, last, last_dur = 0, -1, None, None, None, nominal
         eps = 1e-6
+        clock = time.perf_counter
         try:
-            while cap.grab():
+            if self.luma:
+                started = clock()
+                self.table = luma_table(self.path)
+                if self.table is not None and cap.set(cv2.CAP_PROP_CONVERT_RGB, 0):
+                    self.gray_from = "luma"
+                else:
+                    self.table = None
+                self.decode_s += clock() - started
+            while True:
+                started = clock()
+                grabbed = cap.grab()
+                self.decode_s += clock() - started
+                if not grabbed:
+                    break
                 idx += 1
                 stamp = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
                 if prev_ts is not None and (not math.isfinite(stamp) or stamp <= prev_ts):
@@ -109,12 +140,18 @@ class VideoSampler:
                     last_dur = stamp - prev_ts
                 ts = stamp
                 if k / rate <= ts + eps:
-                    ok, image = cap.retrieve()
+                    started = clock()
+                    ok, image = quiet_retrieve(cap) if self.table is not None else cap.retrieve()
                     if not ok or image is None:
                         raise ValueError(f"{self.path}: frame {idx} at {ts:.3f} s cannot be decoded (corrupt video)")
-                    last = (idx, ts, image)
+                    if self.table is not None:
+                        image = gray = cv2.LUT(image.reshape(image.shape[:2]), self.table)
+                    else:
+                        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if self.gray and image.ndim == 3 else None
+                    self.decode_s += clock() - started
+                    last = (idx, ts, image, gray)
                     while k / rate <= ts + eps:
-                        yield Sample(k, k / rate, idx, ts, image, self.path.name)
+                        yield Sample(k, k / rate, idx, ts, image, self.path.name, gray)
                         k += 1
                 prev_ts = ts
             if ts is None:
@@ -123,7 +160,7 @@ class VideoSampler:
             self.duration_s = ts + last_dur
             # Instants after the last frame's timestamp but before its end show that frame.
             while k / rate < self.duration_s - eps and last is not None:
-                yield Sample(k, k / rate, last[0], last[1], last[2], self.path.name)
+                yield Sample(k, k / rate, last[0], last[1], last[2], self.path.name, last[3])
                 k += 1
         finally:
             cap.release()

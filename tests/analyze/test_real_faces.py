@@ -41,7 +41,10 @@ def analysed_real(labelled_recording, tmp_path_factory):
 
 
 def _per_shot_labels(out, shots, labels) -> pd.DataFrame:
-    frames = pd.read_csv(out / "frames.csv")
+    return _per_shot_labels_frames(pd.read_csv(out / "frames.csv"), shots, labels)
+
+
+def _per_shot_labels_frames(frames: pd.DataFrame, shots, labels) -> pd.DataFrame:
     probs = frames[[f"p_{c}" for c in CLASS_NAMES]].to_numpy()
     shot = np.floor(frames["t_sec"].to_numpy() / SHOT_S).astype(int)
     seen = frames["face_ok"].to_numpy(bool) & (shot < len(shots))
@@ -93,3 +96,72 @@ def test_labels_agree_with_real_faces(analysed_real, labelled_recording):
     assert agreement >= 0.40, f"agreement {agreement:.2f} (chance 1/7)"
     happy, surprise = CLASS_NAMES.index("happy"), CLASS_NAMES.index("surprise")
     assert per_class[happy] >= 0.7 and per_class[surprise] >= 0.5, per_class.to_dict()
+
+
+def _differ(a: pd.DataFrame, b: pd.DataFrame, col: str) -> int:
+    """Instants whose ``col`` differs (no face and no label compare equal; frames.csv's text read back)."""
+    x, y = a[col], b[col]
+    if col in ("face_ok", "x", "y", "w", "h"):
+        x, y = x.astype(float), y.astype(float)
+        return int((~((x.to_numpy() == y.to_numpy()) | (x.isna().to_numpy() & y.isna().to_numpy()))).sum())
+    return int((x.fillna("").astype(str).to_numpy() != y.fillna("").astype(str).to_numpy()).sum())
+
+
+def test_fast_face_finding_keeps_the_reference_outputs_on_the_labelled_recording(analysed_real, labelled_recording):
+    """Issue 31: the default analysis (cascade at anchors, template matches between, and on a frame
+    bit-identical to the last one the reference's own step, memoised) against the cascade at every instant
+    (``Settings(cascade_every_s=0)``, the behaviour before): on this recording, whose faces stand still for
+    a second each, the face-seen flag, the boxes and the labels are the same at every instant."""
+    from pipeline.analyze.run import analyze
+    from pipeline.analyze.settings import Settings
+    from pipeline.export.classifier import OnnxClassifier
+
+    out, _ = analysed_real
+    video, _, _ = labelled_recording
+    fast = pd.read_csv(out / "frames.csv", keep_default_na=False, na_values=[""])
+    reference = analyze(video, "video", [video], OnnxClassifier(REPO_ROOT / "release" / "fer2013.onnx"),
+                        Settings(cascade_every_s=0), progress=False).frames
+    assert len(fast) == len(reference)
+    counts = {col: _differ(reference, fast, col) for col in ("face_ok", "x", "y", "w", "h", "top_raw", "top_label")}
+    print(f"instants differing from the cascade at every instant, of {len(reference)}: {counts}")
+    assert not any(counts.values()), counts
+
+
+@pytest.mark.long
+def test_fast_face_finding_on_the_benchmark_recording_differs_less_than_the_reference_from_itself(shared_data, tmp_path):
+    """The recording of benchmarks/analyze_speed.py (1 min, 640x480, 25 fps; a face drifting 1 px a frame, a
+    new one every 3 s, 3 s away in every 30 s). Its frames all differ, so the default path interpolates
+    boxes between cascade anchors (template-confirmed) and crops move by a few pixels; the release model's
+    smoothed labels flip where two classes lie within the hysteresis margin. Measured (issue 31,
+    opencv-python-headless 4.14.0): no face-seen flag differs; 11 of 600 labels differ (one 1-s episode
+    read as angry instead of sad, margin 0.07-0.12, and one instant), while the reference itself differs
+    from itself by 3 and 25 labels when only the phase of its whole-frame scans moves (1.9 s, 2.1 s).
+    Required: the face-seen flags equal, labels differing no more than the reference's own mean."""
+    import importlib.util
+
+    from pipeline.analyze.demo import detectable_faces, read_fer_faces
+    from pipeline.analyze.run import analyze
+    from pipeline.analyze.settings import Settings
+    from pipeline.export.classifier import OnnxClassifier
+
+    spec = importlib.util.spec_from_file_location("analyze_speed", REPO_ROOT / "benchmarks" / "analyze_speed.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    size = int(480 * 0.42)
+    video = tmp_path / "session_1min_640x480_25fps.mp4"
+    bank = detectable_faces(read_fer_faces(shared_data / "fer2013.csv.gz", 40), size=size, width=640, height=480)
+    write_video(video, bench.script(1.0, len(bank), 640, size), bank, 25.0, size=size, width=640, height=480,
+                fourcc="mp4v", drift_px=1.0)
+    classifier = OnnxClassifier(REPO_ROOT / "release" / "fer2013.onnx", threads=1)
+
+    def run(**kw) -> pd.DataFrame:
+        return analyze(video, "video", [video], classifier, Settings(**kw), progress=False).frames
+
+    reference, fast = run(cascade_every_s=0), run()
+    own = [_differ(run(cascade_every_s=0, full_scan_s=s), reference, "top_label") for s in (1.9, 2.1)]
+    labels, flags = _differ(fast, reference, "top_label"), _differ(fast, reference, "face_ok")
+    print(f"of {len(reference)} instants, the default path differs from the cascade at every instant in {flags} "
+          f"face-seen flags and {labels} labels ({_differ(fast, reference, 'top_raw')} unsmoothed top classes); "
+          f"the reference with its whole-frame scans at 1.9 s / 2.1 s differs from itself in {own} labels")
+    assert flags == 0
+    assert labels <= np.mean(own)
