@@ -101,3 +101,14 @@ def wait_healthy(proc: subprocess.Popen, api_url: str, log_path: Path, timeout_s
         if time.monotonic() > deadline:
             raise RuntimeError(f"prefect server not healthy after {timeout_s} s:\n{log_path.read_text()[-3000:]}")
         time.sleep(0.5)
+
+
+def wait_for(condition, timeout: float, what: str, every: float = 0.5):
+    """``condition()``'s first truthy value, polled every ``every`` s; after ``timeout`` s an AssertionError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

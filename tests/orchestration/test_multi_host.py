@@ -35,7 +35,7 @@ import yaml
 from pipeline.orchestration.liveness import HEARTBEAT_SECONDS, MISSED_AFTER_SECONDS
 
 from . import netns
-from .server import prefect_env, spawn, stop_group, wait_healthy
+from .server import prefect_env, spawn, stop_group, wait_for, wait_healthy
 from .test_ssh_remote import _sshd_binary
 from .toy import STAGES, make_toy_project
 
@@ -51,16 +51,6 @@ WORKERS = ("b", "c")
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
-
-
-def wait_for(condition, timeout: float, what: str, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @dataclass

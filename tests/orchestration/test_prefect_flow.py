@@ -23,7 +23,7 @@ from pipeline.orchestration.liveness import HEARTBEAT_SECONDS
 
 from .equal import assert_same_checkout, checkout_state
 from .readme import readme_commands
-from .server import free_port, prefect_env, spawn, stop_group, wait_healthy
+from .server import free_port, prefect_env, spawn, stop_group, wait_for, wait_healthy
 from .toy import STAGES, make_toy_project
 
 from tests.helpers import dvc, git, project_copy, subprocess_env, tiny
@@ -116,16 +116,6 @@ def worker_runs(client, repo: Path | None = None) -> list:
 
     runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["run-stage"])))
     return [run for run in runs if repo is None or run.parameters.get("repo_url") == str(repo)]
-
-
-def wait_for(condition, timeout: float, what: str, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def worker_of(run) -> str:
