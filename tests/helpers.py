@@ -3,6 +3,7 @@ project."""
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -39,8 +40,9 @@ KEPT = ("reports/cross_eval/README.md", "reports/examples/README.md", "reports/c
 
 
 def tiny(params: dict) -> None:
-    """TINY_PARAMS over ``params``, in place: ``models`` replaced whole, every other section key by key."""
-    for section, values in TINY_PARAMS.items():
+    """TINY_PARAMS over ``params``, in place: ``models`` replaced whole, every other section key by key (copies:
+    a test that edits the result must not change TINY_PARAMS for the tests after it)."""
+    for section, values in copy.deepcopy(TINY_PARAMS).items():
         params[section] = values if section == "models" else {**params[section], **values}
 
 

@@ -24,8 +24,8 @@ MEMBERS = {"vgg13": {"model": "vgg13", "epochs": 1, "input_size": 16},
 
 def ensemble_teacher(params: dict) -> None:
     tiny(params)
-    e1 = params["distill"]["runs"]["E1"]  # E7: the same with the teacher run online
-    params["distill"]["runs"] = {"E1": e1, "E7": {**e1, "loss": {**e1["loss"], "name": "kd_online"}}}
+    e6 = params["distill"]["runs"]["E1"]  # student A as E6 (README's seeds command names E6); E7: its teacher online
+    params["distill"]["runs"] = {"E6": e6, "E7": {**e6, "loss": {**e6["loss"], "name": "kd_online"}}}
     params["teacher"]["ensemble"] = {"members": list(MEMBERS), "rule": "mean"}
     section = params["emoxnet"]
     section["models"]["vgg13"].update(width=0.125, fc_width=32)
@@ -75,10 +75,10 @@ def test_the_teacher_is_the_members_ensemble_and_its_soft_targets_are_their_mean
 
 @pytest.mark.long  # a real `dvc repro` of members, teacher, soft targets, kd and kd_online runs
 def test_distillation_and_baseline_run_unchanged_on_top(repo):
-    for run in ("distill/E1", "distill/E7", "baseline/student_a"):
+    for run in ("distill/E6", "distill/E7", "baseline/student_a"):
         metrics = json.loads((repo / "models" / run / "metrics.json").read_text())
         assert 0 <= metrics["test_acc"] <= 1
-    assert json.loads((repo / "models/distill/E1/metrics.json").read_text())["loss"]["name"] == "kd"
+    assert json.loads((repo / "models/distill/E6/metrics.json").read_text())["loss"]["name"] == "kd"
     assert json.loads((repo / "models/distill/E7/metrics.json").read_text())["loss"]["name"] == "kd_online"
     status = dvc(repo, "status").stdout
     assert "changed" not in status and "modified" not in status, status
@@ -112,7 +112,7 @@ def test_readme_seeds_in_parallel_commands_as_written(repo, repo_root):
     assert done.returncode == 0, done.stderr[-2000:]
     log = done.stdout + done.stderr
     assert log.count("already finished, reusing checkpoint") == 2, log[-3000:]
-    assert json.loads((repo / "models/distill/E1/metrics.json").read_text())["seeds"] == [0, 1]
+    assert json.loads((repo / "models/distill/E6/metrics.json").read_text())["seeds"] == [0, 1]
 
 
 @pytest.mark.parametrize("edit, message", [
