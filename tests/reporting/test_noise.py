@@ -41,9 +41,9 @@ def test_seed_spread_first_then_the_band_on_its_own_settings(tmp_path):
     assert elsewhere.pp is None and "not measured for these settings" in elsewhere.note
 
 
-def test_the_committed_band_is_measured_on_the_default_settings():
-    """benchmarks/cross_cpu_band.py's measurement of params.yaml: issue 28's goal, every Table IV row within 2 pp
-    when the same commit runs as another machine would (the default pins its kernels: 0 pp measured)."""
+def test_the_committed_band_is_issue_28s_measurement_on_the_default_settings():
+    """Issue 28's report: 9.5 pp between an AMD EPYC and an Intel Xeon, the default's own kernels on each; no invented
+    per-row numbers. (benchmarks/cross_cpu_band.py replaces it with a measurement of its own.)"""
     import yaml
 
     from pipeline.reporting.collect import pipeline_paths, schedule_of
@@ -51,6 +51,6 @@ def test_the_committed_band_is_measured_on_the_default_settings():
 
     data = json.loads((REPO_ROOT / pipeline_paths(REPO_ROOT)["cross_cpu_band"]).read_text())
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    assert "benchmarks/cross_cpu_band.py" in data["source"] and data["command"] == "dvc repro"
-    assert len(data["rows"]) == 10 and data["band_pp"] == max(abs(row["delta_pp"]) for row in data["rows"]) <= 2
+    if "benchmarks/cross_cpu_band.py" not in data["source"]:
+        assert data["band_pp"] == 9.5 and data["rows"] == [] and "issue 28" in data["source"]
     assert data["settings"] == settings_of(params["data"]["source"], schedule_of(params))
