@@ -8,8 +8,8 @@ accuracy moved.
 Each run is a `git clone` of HEAD in a temporary folder with its own DVC cache (every model trains there),
 ``--params`` copied over its params.yaml; the second sets ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 MKL_CBWR=AVX2 (pipeline.core.devices.PORTABLE_KERNELS) and runs on one core (another core count: another thread
-count unless the params fix it). With ``train.portable_kernels`` (the default) every stage pins both, so the band
-should come out 0; without it, it is how far another CPU moves the numbers. Writes the measurement that the verdict page
+count unless the params fix it). Without ``train.portable_kernels`` (the default) the band is how far another CPU
+moves the numbers; with it every stage pins both, so it should come out 0. Writes the measurement that the verdict page
 and ``stages.report --compare`` read (dvc.yaml vars.paths.cross_cpu_band, pipeline/reporting/noise.py):
 the band (max |Δ| over the rows), every row's Δ, how it was measured, the CPU, the wall time of each repro.
 Commit it, then `uv run dvc repro report` renders the verdict page with it.
