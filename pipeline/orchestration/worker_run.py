@@ -185,9 +185,19 @@ def run_stage_in_workspace(
     `inputs` are pack hashes in the remote, unpacked in order over the clone: first the
     coordinator's pipeline files (and any uncached files it holds), then upstream stages' outputs.
     The result is small and JSON-serialisable:
-    {stage, lock_entry, outputs, files, reproduced, commit, host, worker, seconds}.
+    {stage, lock_entry, outputs, files, reproduced, commit, host, worker, seconds, phases}; `phases` splits
+    `seconds` into workspace (clone, checkout), inputs (packs, pulls), repro (`dvc repro`, the stage itself
+    included) and outputs (push, pack): benchmarks/prefect_overhead.py reads it.
     """
     started = time.monotonic()
+    phases: dict[str, float] = {}
+    mark = [started]
+
+    def phase_done(name: str) -> None:
+        now = time.monotonic()
+        phases[name] = round(now - mark[0], 3)
+        mark[0] = now
+
     sweep_stale_workspaces(workdir)
     safe_name = "".join(ch if ch.isalnum() else "-" for ch in stage)
     holder = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{safe_name}-", dir=workdir))
@@ -202,6 +212,7 @@ def run_stage_in_workspace(
         except StageFailed as exc:
             raise StageFailed(f"commit {commit[:12]} is not in {repo_url} (push it first?)\n{exc}") from exc
         write_local_dvc_config(workspace, remote_url, os.environ.get(SHARED_CACHE_ENV))
+        phase_done("workspace")
         store = PackStore(workspace, remote=WORKER_REMOTE)
         for digest in inputs:
             store.unpack(digest, workspace)
@@ -213,7 +224,9 @@ def run_stage_in_workspace(
         if upstream_with_cache:
             run_command(dvc("pull", *upstream_with_cache), workspace, log, stage)
             ignore_cached_outs(workspace, upstream_with_cache)  # as `dvc repro` leaves them: folder deps hash them
+        phase_done("inputs")
         output = run_command(dvc("repro", "--single-item", "--pull", stage), workspace, log, stage, timeout_s)
+        phase_done("repro")
         if node.cached_outs:
             run_command(dvc("push", stage), workspace, log, stage)
         entry = ((yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}).get("stages") or {}).get(stage)
@@ -223,16 +236,19 @@ def run_stage_in_workspace(
         if missing:
             raise StageFailed(f"declared outputs missing after `dvc repro`: {missing}")
         files = files_in(workspace, node.uncached_outs)
+        packed = store.put_entries(read_files(workspace, files)) if files else None
+        phase_done("outputs")
         return {
             "stage": stage,
             "lock_entry": entry,
-            "outputs": store.put_entries(read_files(workspace, files)) if files else None,
+            "outputs": packed,
             "files": files,
             "reproduced": f"Running stage '{stage}'" in output,
             "commit": commit,
             "host": socket.gethostname(),
             "worker": worker_name(),
             "seconds": round(time.monotonic() - started, 3),
+            "phases": phases,
         }
     except StageFailed as exc:
         raise StageFailed(f"stage {stage!r} failed on {where}: {exc}") from None
