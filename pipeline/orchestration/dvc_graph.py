@@ -82,3 +82,21 @@ def select_stages(graph: dict[str, StageNode], targets: Iterable[str] | None = N
             wanted.add(name)
             pending.extend(graph[name].upstream)
     return [name for name in graph if name in wanted]
+
+
+def chain_lengths(graph: dict[str, StageNode], selected: list[str]) -> dict[str, int]:
+    """For each selected item, the most items on a path from it down to the end of the pipeline (itself counted).
+
+    The coordinator hands ready items to workers longest chain first: on two workers, the EmoXNet members that
+    the teacher waits for run before a student baseline that only a report waits for (critical-path order).
+    """
+    chosen = set(selected)
+    below: dict[str, list[str]] = {name: [] for name in selected}
+    for name in selected:
+        for up in graph[name].upstream:
+            if up in chosen:
+                below[up].append(name)
+    length: dict[str, int] = {}
+    for name in reversed(selected):  # `selected` is upstream-first, so every item below is done already
+        length[name] = 1 + max((length[down] for down in below[name]), default=0)
+    return length

@@ -33,7 +33,7 @@ from pipeline.orchestration.checkout import (
     uncommitted_stage_code,
     up_to_date_results,
 )
-from pipeline.orchestration.dvc_graph import StageNode, load_stage_graph, select_stages
+from pipeline.orchestration.dvc_graph import StageNode, chain_lengths, load_stage_graph, select_stages
 from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.lock_merge import LOCK_FILE
 from pipeline.orchestration.packs import store_for
@@ -125,6 +125,7 @@ def stage_task(stage: str, plan: dict[str, Any], upstream_results: list[dict[str
             result = dispatch.run_on_worker(
                 plan["deployment"], stage, parameters, bound_s=plan["bounds"][stage] + 120,
                 queue_bound_s=plan["queue_bound_s"], poll_s=plan["poll_interval"], log=logger.info,
+                rank=plan["ranks"][stage],
             )
     except StageFailed as exc:  # in-process: no run link, the log is this flow run's
         raise StageFailed(dispatch.short(str(exc))) from None
@@ -196,6 +197,7 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
         "bounds": bounds,
         "lock_text": lock_text,
         "nodes": {name: graph[name].__dict__ for name in selected},
+        "ranks": chain_lengths(graph, selected),
         "up_to_date": up_to_date,
     }
     return graph, selected, plan
@@ -274,7 +276,7 @@ def reproduce(
     repo_url: str | None = None,
     remote_url: str | None = None,
     allow_dirty: bool = False,
-    poll_interval: float = 2.0,
+    poll_interval: float = 1.0,
     stage_timeout_s: float = DEFAULT_STAGE_BOUND_S,
     queue_timeout_s: float = 24 * 3600.0,
     tables_dir: str | None = DEFAULT_TABLES_DIR,
@@ -361,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo-url", help="git URL workers clone (default: --repo-dir)")
     parser.add_argument("--remote-url", help="DVC remote URL for workers (default: the checkout's default remote)")
     parser.add_argument("--allow-dirty", action="store_true", help="run although stage code has uncommitted changes")
-    parser.add_argument("--poll-interval", type=float, default=2.0)
+    parser.add_argument("--poll-interval", type=float, default=1.0)
     parser.add_argument("--stage-timeout", type=float, default=DEFAULT_STAGE_BOUND_S,
                         help="bound on one stage's run, seconds, unless params.yaml orchestration.timeout_s sets it")
     parser.add_argument("--queue-timeout", type=float, default=24 * 3600.0,

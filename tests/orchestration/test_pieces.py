@@ -16,7 +16,7 @@ import yaml
 from pipeline.core.params import ParamsError
 from pipeline.orchestration.checkout import (check_pipeline_params, default_remote_url, stage_bounds,
                                              uncommitted_stage_code)
-from pipeline.orchestration.dvc_graph import load_stage_graph, select_stages
+from pipeline.orchestration.dvc_graph import chain_lengths, load_stage_graph, select_stages
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, pack_bytes, read_files, safe_relative, unpack_bytes
 from pipeline.orchestration.worker_run import (
@@ -86,6 +86,14 @@ def test_graph_of_the_project_pipeline(tmp_path):
     assert {"prepare", "class_weights", "soft_targets"} <= set(graph[first].upstream)
     assert f"evaluate_distill@{next(iter(runs))}" in graph["report"].upstream
     assert list(graph).index("train_teacher") < list(graph).index(first) < list(graph).index("report")
+
+    # Workers get ready items longest chain first: the members the teacher waits for before a student baseline.
+    ranks = chain_lengths(graph, list(graph))
+    assert ranks["emoxnet_member@vgg13"] > ranks["train_teacher"] > ranks[first] > ranks["report"]
+    assert ranks["emoxnet_member@vgg13"] > ranks["train_student@student_a"]
+    assert ranks["export"] == 1 and min(ranks.values()) == 1
+    part = select_stages(graph, [first])
+    assert chain_lengths(graph, part)[first] == 1  # only the selected items count
 
 
 def test_merge_lock_replaces_in_place_and_appends_new_stages_in_graph_order():
