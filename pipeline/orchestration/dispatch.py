@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 from uuid import UUID
 
@@ -75,13 +75,12 @@ def cancel_in_flight() -> list[str]:
 
 def run_on_worker(
     deployment: str, stage: str, parameters: dict[str, Any], *, bound_s: float, queue_bound_s: float,
-    poll_s: float, log: Callable[..., None], rank: int = 0,
+    poll_s: float, log: Callable[..., None], scheduled: str | None = None,
 ) -> dict[str, Any]:
     """Run `stage` as a flow run of `deployment`, linked under the calling task run; return its result.
 
-    Workers take the scheduled run with the earliest start time first, so the run is scheduled `rank` minutes
-    in the past (rank: its chain length, dvc_graph.chain_lengths): of the items waiting, the one most others
-    wait for goes first, and one waiting a minute per rank goes before newer ones of higher rank.
+    `scheduled` (ISO time, default now) orders the waiting runs: workers take the earliest first
+    (dvc_graph.queue_offsets).
     """
     from prefect.client.orchestration import get_client
     from prefect.context import TaskRunContext
@@ -95,7 +94,7 @@ def run_on_worker(
         flow_run = client.create_flow_run_from_deployment(
             deployment_id, parameters=parameters, name=stage,
             parent_task_run_id=task_run.task_run.id if task_run else None,
-            state=Scheduled(scheduled_time=datetime.now(timezone.utc) - timedelta(minutes=rank)),
+            state=Scheduled(scheduled_time=datetime.fromisoformat(scheduled) if scheduled else datetime.now(timezone.utc)),
         )
         with _in_flight_lock:
             _in_flight[flow_run.id] = stage

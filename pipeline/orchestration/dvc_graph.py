@@ -100,3 +100,11 @@ def chain_lengths(graph: dict[str, StageNode], selected: list[str]) -> dict[str,
     for name in reversed(selected):  # `selected` is upstream-first, so every item below is done already
         length[name] = 1 + max((length[down] for down in below[name]), default=0)
     return length
+
+
+def queue_offsets(graph: dict[str, StageNode], selected: list[str]) -> dict[str, float]:
+    """How many seconds before the run's start each item's worker run is scheduled, so that workers (which take
+    the earliest scheduled run first) take ready items longest chain first, and in dvc.yaml order among equal
+    chains (student A's long runs before student C's short ones)."""
+    lengths = chain_lengths(graph, selected)
+    return {name: lengths[name] * 600.0 - position for position, name in enumerate(selected)}  # < 600 items

@@ -10,6 +10,7 @@ import argparse
 import json
 import signal
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from pipeline.orchestration.checkout import (
     uncommitted_stage_code,
     up_to_date_results,
 )
-from pipeline.orchestration.dvc_graph import StageNode, chain_lengths, load_stage_graph, select_stages
+from pipeline.orchestration.dvc_graph import StageNode, load_stage_graph, queue_offsets, select_stages
 from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.lock_merge import LOCK_FILE
 from pipeline.orchestration.packs import store_for
@@ -125,7 +126,7 @@ def stage_task(stage: str, plan: dict[str, Any], upstream_results: list[dict[str
             result = dispatch.run_on_worker(
                 plan["deployment"], stage, parameters, bound_s=plan["bounds"][stage] + 120,
                 queue_bound_s=plan["queue_bound_s"], poll_s=plan["poll_interval"], log=logger.info,
-                rank=plan["ranks"][stage],
+                scheduled=plan["scheduled"][stage],
             )
     except StageFailed as exc:  # in-process: no run link, the log is this flow run's
         raise StageFailed(dispatch.short(str(exc))) from None
@@ -168,6 +169,7 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
     stage checks it; any project's `orchestration` section) and uncommitted stage code (unless
     `allow_dirty`); items already up to date in this checkout are marked as such.
     """
+    started = datetime.now(timezone.utc)
     check_pipeline_params(root)
     graph = load_stage_graph(root)
     selected = select_stages(graph, targets)
@@ -197,7 +199,8 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
         "bounds": bounds,
         "lock_text": lock_text,
         "nodes": {name: graph[name].__dict__ for name in selected},
-        "ranks": chain_lengths(graph, selected),
+        "scheduled": {name: (started - timedelta(seconds=offset)).isoformat()
+                      for name, offset in queue_offsets(graph, selected).items()},
         "up_to_date": up_to_date,
     }
     return graph, selected, plan

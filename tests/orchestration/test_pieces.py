@@ -16,7 +16,7 @@ import yaml
 from pipeline.core.params import ParamsError
 from pipeline.orchestration.checkout import (check_pipeline_params, default_remote_url, stage_bounds,
                                              uncommitted_stage_code)
-from pipeline.orchestration.dvc_graph import chain_lengths, load_stage_graph, select_stages
+from pipeline.orchestration.dvc_graph import chain_lengths, load_stage_graph, queue_offsets, select_stages
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, pack_bytes, read_files, safe_relative, unpack_bytes
 from pipeline.orchestration.worker_run import (
@@ -94,6 +94,9 @@ def test_graph_of_the_project_pipeline(tmp_path):
     assert ranks["export"] == 1 and min(ranks.values()) == 1
     part = select_stages(graph, [first])
     assert chain_lengths(graph, part)[first] == 1  # only the selected items count
+    offsets = queue_offsets(graph, list(graph))  # scheduled that long before the run's start: larger goes first
+    assert offsets["emoxnet_member@vgg13"] > offsets["train_student@student_a"] > offsets["train_student@student_c"]
+    assert offsets[first] > offsets[f"distill@{list(runs)[-1]}"]
 
 
 def test_merge_lock_replaces_in_place_and_appends_new_stages_in_graph_order():
