@@ -7,9 +7,10 @@ with where the Prefect run's time went.
 
 Each run starts from nothing (its own clone, its own DVC cache): every model trains in both. The README commands
 come from README.md as the long-tier test reads them (tests/orchestration/readme.py), with a free port and a
-temporary remote. The breakdown sums over the stage items the workers ran: time queued (flow run created until a
-worker started it), flow-run start-up (the worker's process until the workspace began), and the workspace's own
-phases (worker_run: workspace, inputs, repro, outputs). Writes the measurement to ``--out``; README quotes it.
+temporary remote. The breakdown sums over the stage items the workers ran: time queued (flow run created until it
+was Running on a worker: waiting for a free worker, the worker's poll, its new flow-run process), the run's own
+time outside its workspace (tagging, artifacts, finishing), and the workspace's phases (worker_run: workspace,
+inputs, repro, outputs). Writes the measurement to ``--out``; docs/prefect.md quotes it.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def prefect_repro(base: Path) -> dict:
 
 
 def item_breakdown(api_url: str, repo_url: str) -> list[dict]:
-    """One row per worker run of this project: its queue time, start-up and workspace phases."""
+    """One row per worker run of this project: its queue time, time outside the workspace, workspace phases."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowFilter, FlowFilterName
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -118,7 +119,7 @@ def item_breakdown(api_url: str, repo_url: str) -> list[dict]:
                 "stage": run.name, "worker": worker_of(run), "state": run.state_name,
                 "queued_s": round((run.start_time - run.created).total_seconds(), 3),
                 "run_s": round(ran_s, 3),
-                "start_up_s": round(ran_s - result.get("seconds", 0.0), 3),
+                "outside_workspace_s": round(ran_s - result.get("seconds", 0.0), 3),
                 "phases": result.get("phases", {}),
             })
     return sorted(rows, key=lambda row: row["stage"])
@@ -138,7 +139,7 @@ def summarise(plain_s: float, prefect: dict) -> dict:
         "items_on_workers": len(items),
         "summed_over_items_s": {
             "queued": round(sum(r["queued_s"] for r in items), 1),
-            "flow_run_start_up": round(sum(r["start_up_s"] for r in items), 1),
+            "run_outside_workspace": round(sum(r["outside_workspace_s"] for r in items), 1),
             **{name: round(seconds, 1) for name, seconds in phases.items()},
         },
     }
