@@ -84,11 +84,11 @@ def prefect_repro(base: Path) -> dict:
             workers.append(spawn(["bash", "-c", f"{commands.exports}\n{command}"], {**env, "TMPDIR": str(worker_tmp)},
                                  home / f"{name}.log", cwd=project))
         set_up_s = time.monotonic() - set_up
-        started = time.monotonic()
+        started, started_at = time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
         reran = json.loads(sh(commands.runs[0]))
         wall_s = time.monotonic() - started
         status = sh("dvc status --json")
-        items = item_breakdown(api_url, str(project))
+        items = item_breakdown(api_url, str(project), started_at)
     finally:
         for proc in workers:
             stop_group(proc)
@@ -97,8 +97,9 @@ def prefect_repro(base: Path) -> dict:
             "dvc_status_clean": json.loads(status or "{}") == {}}
 
 
-def item_breakdown(api_url: str, repo_url: str) -> list[dict]:
-    """One row per worker run of this project: its queue time, time outside the workspace, workspace phases."""
+def item_breakdown(api_url: str, repo_url: str, started_at: datetime.datetime) -> list[dict]:
+    """One row per worker run of this project: its queue time, time outside the workspace, workspace phases, and
+    when it was created, started and ended (seconds after the coordinator command started: idle workers show)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowFilter, FlowFilterName
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -121,6 +122,7 @@ def item_breakdown(api_url: str, repo_url: str) -> list[dict]:
                 "run_s": round(ran_s, 3),
                 "outside_workspace_s": round(ran_s - result.get("seconds", 0.0), 3),
                 "phases": result.get("phases", {}),
+                "timeline_s": [round((t - started_at).total_seconds(), 1) for t in (run.created, run.start_time, run.end_time)],
             })
     return sorted(rows, key=lambda row: row["stage"])
 
@@ -137,6 +139,7 @@ def summarise(plain_s: float, prefect: dict) -> dict:
         "prefect_two_workers_s": round(prefect["wall_s"], 1),
         "prefect_set_up_s": round(prefect["set_up_s"], 1),
         "items_on_workers": len(items),
+        "coordinator_after_last_item_s": round(prefect["wall_s"] - max((r["timeline_s"][2] for r in items), default=0), 1),
         "summed_over_items_s": {
             "queued": round(sum(r["queued_s"] for r in items), 1),
             "run_outside_workspace": round(sum(r["outside_workspace_s"] for r in items), 1),
