@@ -105,6 +105,7 @@ def chain_lengths(graph: dict[str, StageNode], selected: list[str]) -> dict[str,
 def queue_offsets(graph: dict[str, StageNode], selected: list[str]) -> dict[str, float]:
     """How many seconds before the run's start each item's worker run is scheduled, so that workers (which take
     the earliest scheduled run first) take ready items longest chain first, and in dvc.yaml order among equal
-    chains (student A's long runs before student C's short ones)."""
+    chains (student A's long runs before student C's short ones): one second per place in that order."""
     lengths = chain_lengths(graph, selected)
-    return {name: lengths[name] * 600.0 - position for position, name in enumerate(selected)}  # < 600 items
+    order = sorted(selected, key=lambda name: -lengths[name])  # stable: dvc.yaml order among equal chains
+    return {name: float(len(order) - place) for place, name in enumerate(order)}

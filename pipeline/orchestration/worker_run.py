@@ -189,14 +189,14 @@ def run_stage_in_workspace(
     `seconds` into workspace (clone, checkout), inputs (packs, pulls), repro (`dvc repro`, the stage itself
     included) and outputs (push, pack): benchmarks/prefect_overhead.py reads it.
     """
-    started = time.monotonic()
+    started = mark = time.monotonic()
     phases: dict[str, float] = {}
-    mark = [started]
 
     def phase_done(name: str) -> None:
+        nonlocal mark
         now = time.monotonic()
-        phases[name] = round(now - mark[0], 3)
-        mark[0] = now
+        phases[name] = round(now - mark, 3)
+        mark = now
 
     sweep_stale_workspaces(workdir)
     safe_name = "".join(ch if ch.isalnum() else "-" for ch in stage)
