@@ -22,9 +22,10 @@ class Settings:
     empty_scan_gate: bool = False  # with nobody tracked, skip the whole-frame scan while no 16 px cell of the
     # frame moved its mean grey level by more than 2 since the last scan found nobody (approximate; off: only a
     # bit-identical frame skips it)
-    luma: bool = False  # grey frames from the decoder's luma plane, mapped to the BGR path's grey (within one
-    # level; pipeline.analyze.luma) instead of decoding to BGR first: grey models only. Off by default: one
-    # grey level moves boxes and so a few labels (issue 31); on saves ~0.1 s of decoding per minute of video
+    luma: bool = True  # grey frames from the decoder's luma plane, mapped to the BGR path's grey (within one
+    # level; pipeline.analyze.luma) instead of decoding to BGR first: grey models only (an RGB model gets BGR).
+    # ~0.15 s less CPU per minute of 640x480 video; the one grey level moves boxes by a pixel here and there, and
+    # on the speed benchmark's recording 3 of 600 smoothed labels (tests/analyze/test_real_faces.py)
     iou_threshold: float = 0.3  # a detection continues a track when their boxes overlap this much
     max_gap_s: float = 1.0  # a track survives this long without a detection
     all_faces: bool = False  # keep every track (rows get its face_id) instead of the participant only
