@@ -20,7 +20,6 @@ from pipeline.orchestration.dvc_graph import StageNode
 from pipeline.orchestration.lock_merge import LOCK_FILE, merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, read_files
 from pipeline.orchestration.worker_run import PIPELINE_FILES, dvc, run_command, subprocess_env
-from pipeline.params.load import load_params
 
 DEFAULT_STAGE_BOUND_S = 6 * 3600.0  # a stage running longer than this on a worker is cancelled
 TIMEOUTS_PARAM = "orchestration"  # optional params.yaml section: {timeout_s: {default: s, <stage or group>: s}}
@@ -74,6 +73,9 @@ def check_pipeline_params(root: Path) -> bool:
     pipeline/core/params.py in its checkout) keeps its own params, checked by its own stages."""
     if not (root / "pipeline" / "core" / "params.py").is_file():
         return False
+    from pipeline.params.load import load_params  # here, not at the top: it brings pandas (~0.3 s) into every
+    # worker run's start-up, and only the coordinator checks params
+
     load_params(root / "params.yaml")
     return True
 

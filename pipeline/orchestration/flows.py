@@ -47,7 +47,6 @@ from pipeline.orchestration.worker_run import (
     terminate_commands,
     worker_name,
 )
-from pipeline.reporting.tables import paper_tables
 
 RUN_STAGE_FLOW = "run-stage"
 DEFAULT_DEPLOYMENT = f"{RUN_STAGE_FLOW}/gpu"
@@ -140,6 +139,8 @@ def publish_tables(tables_dir: Path) -> list[str]:
     CSV files in ``tables_dir``; the Markdown version (paper beside ours) as the artifact description.
     A missing table is a warning."""
     import csv
+
+    from pipeline.reporting.tables import paper_tables  # here: it brings pandas, which worker runs never need
 
     logger = get_run_logger()
     published = []

@@ -5,12 +5,13 @@ stage item therefore runs in a fresh `git clone` of the coordinator's repository
 coordinator's commit:
 
 1. unpack the input packs named by the coordinator (its params.yaml / dvc.yaml / dvc.lock and the
-   upstream `cache: false` outputs) from the DVC remote; pull the upstream cached outputs (and write
-   their .gitignore entries, as `dvc repro` would have);
-2. `dvc repro --single-item --pull <stage>` - DVC decides whether the stage must run (an
-   unchanged stage whose outputs are already in the remote is only pulled, not re-run);
-3. `dvc push <stage>`; pack the stage's `cache: false` outputs into the remote and hand back the
-   pack's hash with the stage's dvc.lock entry.
+   upstream `cache: false` outputs) from the DVC remote; write the upstream cached outputs'
+   .gitignore entries, as `dvc repro` would have;
+2. in one DVC process (pipeline.orchestration.dvc_batch): `dvc pull` the upstream cached outputs,
+   `dvc repro --single-item --pull <stage>` - DVC decides whether the stage must run (an unchanged
+   stage whose outputs are already in the remote is only pulled, not re-run) - and `dvc push <stage>`;
+3. pack the stage's `cache: false` outputs into the remote and hand back the pack's hash with the
+   stage's dvc.lock entry.
 
 Only hashes travel through Prefect. The workspace goes when the run ends, fails or is cancelled;
 one left by a killed worker is swept by the next run on that machine.
@@ -33,6 +34,7 @@ from typing import Callable, Sequence
 
 import yaml
 
+from pipeline.orchestration.dvc_batch import batch_args, read_timings
 from pipeline.orchestration.dvc_graph import load_stage_graph
 from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.packs import PackStore, files_in, read_files
@@ -93,11 +95,13 @@ def terminate_commands() -> None:
         _kill_group(proc)
 
 
-def run_command(args: Sequence[str], cwd: str | Path, log: Callable[[str], None], stage: str, timeout_s: float | None = None) -> str:
+def run_command(args: Sequence[str], cwd: str | Path, log: Callable[[str], None], stage: str, timeout_s: float | None = None,
+                shown: Callable[[], str] | None = None) -> str:
     """Run `args` in a process group of its own, streaming lines to `log`; raise a short StageFailed on failure.
 
     The group is killed if this call is interrupted (cancellation, timeout, signal), so no stage
-    process outlives its run.
+    process outlives its run. ``shown``: what the error calls the command (asked when it fails: a batch
+    of DVC commands names the one that failed), instead of `args` themselves.
     """
     log(f"$ {' '.join(args)}")
     tail: deque[str] = deque(maxlen=200)
@@ -128,8 +132,8 @@ def run_command(args: Sequence[str], cwd: str | Path, log: Callable[[str], None]
             _live.discard(proc)
     if returncode != 0:
         why = f"killed after the stage's {timeout_s:.0f} s bound" if timer and returncode < 0 else f"exited with {returncode}"
-        shown = " ".join("python" if arg == sys.executable else arg for arg in args)
-        raise StageFailed(f"`{shown}` {why}:\n{error_excerpt(tail)}")
+        what = shown() if shown else " ".join("python" if arg == sys.executable else arg for arg in args)
+        raise StageFailed(f"`{what}` {why}:\n{error_excerpt(tail)}")
     return "\n".join(lines)
 
 
@@ -221,14 +225,32 @@ def run_stage_in_workspace(
             raise StageFailed(f"not in dvc.yaml at {commit[:12]}; stages: {', '.join(graph)}")
         node = graph[stage]
         upstream_with_cache = [name for name in graph if name in node.upstream and graph[name].cached_outs]
-        if upstream_with_cache:
-            run_command(dvc("pull", *upstream_with_cache), workspace, log, stage)
-            ignore_cached_outs(workspace, upstream_with_cache)  # as `dvc repro` leaves them: folder deps hash them
+        if upstream_with_cache:  # their .gitignore entries, as `dvc repro` leaves them (folder deps hash them), before
+            # the pull below brings the files: the folders they go to first
+            for name in upstream_with_cache:
+                for out in graph[name].cached_outs:
+                    (workspace / out).parent.mkdir(parents=True, exist_ok=True)
+            ignore_cached_outs(workspace, upstream_with_cache)
         phase_done("inputs")
-        output = run_command(dvc("repro", "--single-item", "--pull", stage), workspace, log, stage, timeout_s)
-        phase_done("repro")
+        # pull the upstream outputs, reproduce, push: one DVC process (dvc_batch), so DVC starts once, not three times
+        commands = [["pull", *upstream_with_cache]] if upstream_with_cache else []
+        commands.append(["repro", "--single-item", "--pull", stage])
         if node.cached_outs:
-            run_command(dvc("push", stage), workspace, log, stage)
+            commands.append(["push", stage])
+        last = {"command": "dvc " + " ".join(commands[0])}
+
+        def batch_log(line: str) -> None:
+            if line.startswith("$ dvc "):
+                last["command"] = line[2:]
+            log(line)
+
+        output = run_command([sys.executable, "-m", "pipeline.orchestration.dvc_batch", *batch_args(*commands)],
+                             workspace, batch_log, stage, timeout_s, shown=lambda: last["command"])
+        timings = read_timings(output)
+        phase_done("repro")
+        phases["inputs"] = round(phases["inputs"] + timings.get("pull", 0.0), 3)
+        phases["repro"] = round(phases["repro"] - timings.get("pull", 0.0) - timings.get("push", 0.0), 3)
+        phases["outputs"] = timings.get("push", 0.0)
         entry = ((yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}).get("stages") or {}).get(stage)
         if entry is None:
             raise StageFailed("no dvc.lock entry after `dvc repro`")
@@ -237,7 +259,7 @@ def run_stage_in_workspace(
             raise StageFailed(f"declared outputs missing after `dvc repro`: {missing}")
         files = files_in(workspace, node.uncached_outs)
         packed = store.put_entries(read_files(workspace, files)) if files else None
-        phase_done("outputs")
+        phases["outputs"] += round(time.monotonic() - mark, 3)
         return {
             "stage": stage,
             "lock_entry": entry,
