@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 import yaml
 
 from pipeline.core.params import ParamsError, check_orchestration
-from pipeline.orchestration.dvc_graph import StageNode
+from pipeline.orchestration.dvc_graph import PACKED_GRAPH, StageNode, graph_bytes
 from pipeline.orchestration.lock_merge import LOCK_FILE, merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, read_files
 from pipeline.orchestration.worker_run import PIPELINE_FILES, dvc, run_command, subprocess_env
@@ -138,6 +138,7 @@ def stage_inputs(
             local_outs += graph_nodes[name]["uncached_outs"]
     entries = read_files(root, [*PIPELINE_FILES[:2], *files_in(root, local_outs)])
     entries[LOCK_FILE] = merged_lock.encode()
+    entries[PACKED_GRAPH] = graph_bytes(graph_nodes)
     return [store.put_entries(entries), *(r["outputs"] for r in upstream_results if r.get("outputs"))]
 
 

@@ -7,8 +7,9 @@ stages producing its dependencies) and turns it into names and paths.
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -24,6 +25,26 @@ class StageNode:
     deps: tuple[str, ...]  # dependency paths (files or directories), repo-relative
     cached_outs: tuple[str, ...]  # outputs stored in the DVC cache / remote
     uncached_outs: tuple[str, ...]  # `cache: false` outputs (metrics, plots, reports)
+
+
+# The coordinator's stage graph, in every item's input pack: a worker reads it instead of building DVC's index
+# again (~0.8 s per item); `.dvc/tmp` is ignored by git and by DVC.
+PACKED_GRAPH = ".dvc/tmp/orchestration-graph.json"
+
+
+def graph_bytes(nodes: dict[str, StageNode] | dict[str, dict]) -> bytes:
+    """The stage items (nodes or their dicts) as the JSON a pack carries."""
+    plain = {name: node if isinstance(node, dict) else asdict(node) for name, node in nodes.items()}
+    return json.dumps(plain, sort_keys=True).encode()
+
+
+def read_packed_graph(repo_root: str | Path) -> dict[str, StageNode] | None:
+    """The graph the coordinator packed for this workspace (None when there is none)."""
+    path = Path(repo_root) / PACKED_GRAPH
+    if not path.is_file():
+        return None
+    return {name: StageNode(**{key: value if key == "name" else tuple(value) for key, value in node.items()})
+            for name, node in json.loads(path.read_text()).items()}
 
 
 def stage_address(stage, root: Path) -> str:

@@ -35,7 +35,7 @@ from typing import Callable, Sequence
 import yaml
 
 from pipeline.orchestration.dvc_batch import batch_args, read_timings
-from pipeline.orchestration.dvc_graph import load_stage_graph
+from pipeline.orchestration.dvc_graph import load_stage_graph, read_packed_graph
 from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.packs import PackStore, files_in, read_files
 
@@ -220,17 +220,24 @@ def run_stage_in_workspace(
         store = PackStore(workspace, remote=WORKER_REMOTE)
         for digest in inputs:
             store.unpack(digest, workspace)
-        graph = load_stage_graph(workspace)
+        graph = read_packed_graph(workspace)  # the coordinator's, else DVC's index of the workspace
+        if graph is None or stage not in graph:
+            graph = load_stage_graph(workspace)
         if stage not in graph:
             raise StageFailed(f"not in dvc.yaml at {commit[:12]}; stages: {', '.join(graph)}")
         node = graph[stage]
         upstream_with_cache = [name for name in graph if name in node.upstream and graph[name].cached_outs]
-        if upstream_with_cache:  # their .gitignore entries, as `dvc repro` leaves them (folder deps hash them), before
-            # the pull below brings the files: the folders they go to first
-            for name in upstream_with_cache:
+        # The .gitignore entries `dvc repro` leaves for those outputs, where this stage hashes them: in a folder it
+        # depends on (elsewhere they change nothing the stage reads; each costs DVC's index, ~0.5 s). Written before
+        # the pull below brings the files, so their folders first.
+        folders = [dep.rstrip("/") + "/" for dep in node.deps]
+        hashed = [name for name in upstream_with_cache
+                  if any(out.startswith(folder) for out in graph[name].cached_outs for folder in folders)]
+        if hashed:
+            for name in hashed:
                 for out in graph[name].cached_outs:
                     (workspace / out).parent.mkdir(parents=True, exist_ok=True)
-            ignore_cached_outs(workspace, upstream_with_cache)
+            ignore_cached_outs(workspace, hashed)
         phase_done("inputs")
         # pull the upstream outputs, reproduce, push: one DVC process (dvc_batch), so DVC starts once, not three times
         commands = [["pull", *upstream_with_cache]] if upstream_with_cache else []
