@@ -33,9 +33,11 @@ PACKED_GRAPH = ".dvc/tmp/orchestration-graph.json"
 
 
 def graph_bytes(nodes: dict[str, StageNode] | dict[str, dict]) -> bytes:
-    """The stage items (nodes or their dicts) as the JSON a pack carries."""
+    """The stage items (nodes or their dicts) as the JSON a pack carries, in the graph's order: a worker writes
+    the .gitignore entries of pulled outputs in that order, as `dvc repro` does, and a folder dependency's hash
+    covers those files' bytes."""
     plain = {name: node if isinstance(node, dict) else asdict(node) for name, node in nodes.items()}
-    return json.dumps(plain, sort_keys=True).encode()
+    return json.dumps(plain).encode()
 
 
 def read_packed_graph(repo_root: str | Path) -> dict[str, StageNode] | None:

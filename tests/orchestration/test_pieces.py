@@ -16,7 +16,7 @@ import yaml
 from pipeline.core.params import ParamsError
 from pipeline.orchestration.checkout import (check_pipeline_params, default_remote_url, stage_bounds,
                                              uncommitted_stage_code)
-from pipeline.orchestration.dvc_graph import chain_lengths, load_stage_graph, queue_offsets, select_stages
+from pipeline.orchestration.dvc_graph import PACKED_GRAPH, chain_lengths, graph_bytes, load_stage_graph, queue_offsets, read_packed_graph, select_stages
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, pack_bytes, read_files, safe_relative, unpack_bytes
 from pipeline.orchestration.worker_run import (
@@ -49,6 +49,20 @@ def _coordinator_pack(repo: Path, lock_text: str | None = None, dvc_yaml: str | 
     if lock_text is not None:
         entries["dvc.lock"] = lock_text.encode()
     return PackStore(repo).put_entries(entries)
+
+
+def test_packed_graph_is_the_graph_in_its_order(toy, tmp_path):
+    """A worker reads the coordinator's graph from its pack; the order matters (it writes .gitignore entries
+    in it), so it must survive the trip, from nodes or from the plan's plain dicts."""
+    graph = load_stage_graph(toy)
+    target = tmp_path / PACKED_GRAPH
+    target.parent.mkdir(parents=True)
+    assert read_packed_graph(tmp_path) is None
+    for nodes in (graph, {name: node.__dict__ for name, node in reversed(graph.items())}):
+        target.write_bytes(graph_bytes(nodes))
+        packed = read_packed_graph(tmp_path)
+        assert packed == dict(nodes) if nodes is graph else packed == {n: graph[n] for n in nodes}
+        assert list(packed) == list(nodes)
 
 
 def test_graph_expands_foreach_items_and_orders_upstream_first(toy):
