@@ -266,7 +266,7 @@ def run_stage_in_workspace(
             raise StageFailed(f"declared outputs missing after `dvc repro`: {missing}")
         files = files_in(workspace, node.uncached_outs)
         packed = store.put_entries(read_files(workspace, files)) if files else None
-        phases["outputs"] += round(time.monotonic() - mark, 3)
+        phases["outputs"] = round(phases["outputs"] + time.monotonic() - mark, 3)
         return {
             "stage": stage,
             "lock_entry": entry,
