@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 
 import yaml
 
-from pipeline.orchestration.dvc_batch import batch_args, read_timings
+from pipeline.orchestration.dvc_batch import TIMING_PREFIX, batch_args, read_timings
 from pipeline.orchestration.dvc_graph import load_stage_graph, read_packed_graph
 from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.packs import PackStore, files_in, read_files
@@ -74,7 +74,7 @@ def error_excerpt(lines: Sequence[str], own_lines: int = 3, limit: int = 6, widt
 
     Each line is cut to `width`, so a stage printing megabytes cannot flood the message.
     """
-    lines = [line.strip() for line in lines if line.strip()]
+    lines = [line.strip() for line in lines if line.strip() and not line.startswith(TIMING_PREFIX)]  # not a batch's clock
     cut = next((i for i, line in enumerate(lines) if line.startswith("ERROR")), len(lines))
     picked = lines[max(0, cut - own_lines):cut] + lines[cut:]
     return "\n".join(f"  {line[:width]}" for line in picked[-limit:])

@@ -261,6 +261,7 @@ def test_worker_failure_is_short_and_names_stage_worker_and_error(toy, tmp_path)
     message = str(failure.value)
     assert message.startswith("stage 'make_data' failed on worker ")
     assert "bad pixels in row 7" in message and "dvc repro --single-item --pull make_data" in message
+    assert "dvc-batch:" not in message  # the batch's timing lines stay in the log
     assert len(message) < 2000 and len(message.splitlines()) <= 10
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(StageFailed, match="not in dvc.yaml"):
