@@ -94,11 +94,11 @@ def timeline(frames: pd.DataFrame, class_names: tuple[str, ...], period_s: float
 def task_bars(segments: pd.DataFrame, class_names: tuple[str, ...]) -> bytes:
     """Mean probability of each class per task (the whole recording last)."""
     rows = segments[segments["task"] != OUTSIDE]
-    width, height = max(7.0, 1.4 * len(rows) + 4), 3.2 + 0.1 * len(rows)
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig_w, fig_h = max(7.0, 1.4 * len(rows) + 4), 3.2 + 0.1 * len(rows)  # inches
+    fig, ax = plt.subplots(figsize=(fig_w, fig_h))
     # margins in inches (y label, legend of class names, title, task names): tight_layout's extra draw of
     # the figure cost ~0.04 s, a few per cent of a one-minute analysis
-    fig.subplots_adjust(left=0.75 / width, right=1 - 1.35 / width, bottom=0.45 / height, top=1 - 0.4 / height)
+    fig.subplots_adjust(left=0.75 / fig_w, right=1 - 1.35 / fig_w, bottom=0.45 / fig_h, top=1 - 0.4 / fig_h)
     # seaborn's barplot (one row per task, hue = class) drawn with matplotlib directly: the same pixels,
     # ~0.05 s less (a twentieth of a one-minute analysis)
     colors, width, x = palette(class_names), 0.8 / len(class_names), np.arange(len(rows))

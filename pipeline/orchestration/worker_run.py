@@ -254,10 +254,10 @@ def run_stage_in_workspace(
         output = run_command([sys.executable, "-m", "pipeline.orchestration.dvc_batch", *batch_args(*commands)],
                              workspace, batch_log, stage, timeout_s, shown=lambda: last["command"])
         timings = read_timings(output)
-        phase_done("repro")
-        phases["inputs"] = round(phases["inputs"] + timings.get("pull", 0.0), 3)
-        phases["repro"] = round(phases["repro"] - timings.get("pull", 0.0) - timings.get("push", 0.0), 3)
-        phases["outputs"] = timings.get("push", 0.0)
+        phase_done("repro")  # the whole batch: its pull is counted with the inputs, its push with the outputs
+        pulled, pushed = timings.get("pull", 0.0), timings.get("push", 0.0)
+        phases["inputs"] = round(phases["inputs"] + pulled, 3)
+        phases["repro"] = round(phases["repro"] - pulled - pushed, 3)
         entry = ((yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}).get("stages") or {}).get(stage)
         if entry is None:
             raise StageFailed("no dvc.lock entry after `dvc repro`")
@@ -266,7 +266,8 @@ def run_stage_in_workspace(
             raise StageFailed(f"declared outputs missing after `dvc repro`: {missing}")
         files = files_in(workspace, node.uncached_outs)
         packed = store.put_entries(read_files(workspace, files)) if files else None
-        phases["outputs"] = round(phases["outputs"] + time.monotonic() - mark, 3)
+        phase_done("outputs")
+        phases["outputs"] = round(phases["outputs"] + pushed, 3)
         return {
             "stage": stage,
             "lock_entry": entry,

@@ -16,7 +16,8 @@ import yaml
 from pipeline.core.params import ParamsError
 from pipeline.orchestration.checkout import (check_pipeline_params, default_remote_url, stage_bounds,
                                              uncommitted_stage_code)
-from pipeline.orchestration.dvc_graph import PACKED_GRAPH, chain_lengths, graph_bytes, load_stage_graph, queue_offsets, read_packed_graph, select_stages
+from pipeline.orchestration.dvc_graph import (PACKED_GRAPH, chain_lengths, graph_bytes, load_stage_graph, queue_offsets,
+                                              read_packed_graph, select_stages)
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, pack_bytes, read_files, safe_relative, unpack_bytes
 from pipeline.orchestration.worker_run import (
@@ -61,7 +62,7 @@ def test_packed_graph_is_the_graph_in_its_order(toy, tmp_path):
     for nodes in (graph, {name: node.__dict__ for name, node in reversed(graph.items())}):
         target.write_bytes(graph_bytes(nodes))
         packed = read_packed_graph(tmp_path)
-        assert packed == dict(nodes) if nodes is graph else packed == {n: graph[n] for n in nodes}
+        assert packed == {name: graph[name] for name in nodes}
         assert list(packed) == list(nodes)
 
 
@@ -241,6 +242,9 @@ def test_worker_runs_stage_exchanges_packs_and_skips_unchanged_stage(tmp_path):
     lock = merge_lock_text(None, {"make_data": first["lock_entry"]})
     item = run_stage_in_workspace("item@a", inputs=[_coordinator_pack(toy, lock)], **common)
     assert item["reproduced"] is True and item["files"] == ["metrics/a.json"]
+    phases = item["phases"]  # the batch's pull counted with the inputs, its push with the outputs
+    assert list(phases) == ["workspace", "inputs", "repro", "outputs"] and min(phases.values()) >= 0
+    assert sum(phases.values()) <= item["seconds"] + 0.01
     PackStore(toy).unpack(item["outputs"], tmp_path / "back")
     assert json.loads((tmp_path / "back" / "metrics" / "a.json").read_text())["total"] == sum(i * 2 for i in range(5))
     assert len(json.dumps(item)) < 4096  # only references and the lock entry travel back
