@@ -138,7 +138,8 @@ def summarise(plain_s: float, prefect: dict) -> dict:
         "plain_dvc_repro_s": round(plain_s, 1),
         "prefect_two_workers_s": round(prefect["wall_s"], 1),
         "prefect_set_up_s": round(prefect["set_up_s"], 1),
-        "items_on_workers": len(items),
+        "items_on_workers": sum(len(row["stage"].split(" + ")) for row in items if row["state"] == "Completed"),
+        "worker_runs": len(items),
         "coordinator_after_last_item_s": round(prefect["wall_s"] - max((r["timeline_s"][2] for r in items), default=0), 1),
         "summed_over_items_s": {
             "queued": round(sum(r["queued_s"] for r in items), 1),

@@ -127,13 +127,14 @@ def up_to_date_results(
 
 
 def stage_inputs(
-    root: Path, store: PackStore, node: StageNode, lock_text: str | None, upstream_results: list[dict[str, Any]],
+    root: Path, store: PackStore, nodes: list[StageNode], lock_text: str | None, upstream_results: list[dict[str, Any]],
     up_to_date: Mapping[str, Any], graph_nodes: Mapping[str, dict],
 ) -> list[str]:
-    """Pack hashes a worker unpacks, in order: this checkout's files for the stage, then upstream outputs."""
+    """Pack hashes a worker unpacks, in order: this checkout's files for the run's items (`nodes`: a stage
+    and its followers), then the outputs of the upstream items run elsewhere."""
     merged_lock = merge_lock_text(lock_text, {r["stage"]: r["lock_entry"] for r in upstream_results})
-    local_outs = [*node.uncached_outs]  # this stage's own: lets DVC see an unchanged stage as unchanged
-    for name in node.upstream:
+    local_outs = [out for node in nodes for out in node.uncached_outs]  # their own: lets DVC see an unchanged stage as unchanged
+    for name in dict.fromkeys(up for node in nodes for up in node.upstream):
         if name in up_to_date:  # not run on a worker: its uncached outputs are here
             local_outs += graph_nodes[name]["uncached_outs"]
     entries = read_files(root, [*PIPELINE_FILES[:2], *files_in(root, local_outs)])

@@ -39,13 +39,13 @@ def batch_args(*commands: list[str]) -> list[str]:
     return out
 
 
-def read_timings(output: str) -> dict[str, float]:
-    """{command name: seconds} from a batch's output (the last of a name wins)."""
-    timings = {}
+def read_timings(output: str) -> list[tuple[str, float]]:
+    """(command name, seconds) of each command a batch ran, in order, from its output."""
+    timings = []
     for line in output.splitlines():
         if line.startswith(TIMING_PREFIX):
             name, seconds = line[len(TIMING_PREFIX):].rsplit(" ", 1)
-            timings[name] = float(seconds)
+            timings.append((name, float(seconds)))
     return timings
 
 

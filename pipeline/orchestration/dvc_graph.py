@@ -132,3 +132,31 @@ def queue_offsets(graph: dict[str, StageNode], selected: list[str]) -> dict[str,
     lengths = chain_lengths(graph, selected)
     order = sorted(selected, key=lambda name: -lengths[name])  # stable: dvc.yaml order among equal chains
     return {name: float(len(order) - place) for place, name in enumerate(order)}
+
+
+def followers(graph: dict[str, StageNode], dispatched: list[str]) -> dict[str, list[str]]:
+    """Items that ride in the worker run of the item before them: {leader: [follower, ...]} (in run order).
+
+    An item follows item U when it depends on U and on nothing that U does not already wait for (so it is
+    ready the moment U ends) and it is the only such item of U (so nothing that could run beside it is held
+    back): `distill@E1` -> `evaluate_distill@E1`, the data chain generate -> validate -> prepare -> class_weights.
+    Each worker run costs seconds around its stage (a queue, a new process, a workspace, its inputs);
+    a follower pays none of them.
+    """
+    above: dict[str, set[str]] = {}
+    for name in graph:  # upstream-first, so every item above is done already
+        above[name] = set().union(*({up} | above.get(up, set()) for up in graph[name].upstream))
+    after: dict[str, str] = {}
+    for lead in dispatched:
+        ready_with = [name for name in dispatched if lead in graph[name].upstream
+                      and set(graph[name].upstream) <= {lead} | above[lead]]
+        if len(ready_with) == 1:
+            after[lead] = ready_with[0]
+    groups: dict[str, list[str]] = {}
+    for lead in dispatched:
+        if lead in after and lead not in set(after.values()):  # a chain's head
+            chain = [after[lead]]
+            while chain[-1] in after:
+                chain.append(after[chain[-1]])
+            groups[lead] = chain
+    return groups

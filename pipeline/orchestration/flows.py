@@ -18,7 +18,7 @@ import pipeline  # noqa: F401  (no-network environment first)
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import Artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -34,7 +34,7 @@ from pipeline.orchestration.checkout import (
     uncommitted_stage_code,
     up_to_date_results,
 )
-from pipeline.orchestration.dvc_graph import StageNode, load_stage_graph, queue_offsets, select_stages
+from pipeline.orchestration.dvc_graph import StageNode, followers, load_stage_graph, queue_offsets, select_stages
 from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.lock_merge import LOCK_FILE
 from pipeline.orchestration.packs import store_for
@@ -57,11 +57,21 @@ _coordinator_run: dict[str, Any] = {}  # id of this process's `reproduce` run, t
 # ----------------------------------------------------------------------------------------------
 # Worker side
 # ----------------------------------------------------------------------------------------------
-@flow(name=RUN_STAGE_FLOW, flow_run_name="{stage}", persist_result=False)
+def _run_name() -> str:
+    """`distill@E1`, or `distill@E1 + evaluate_distill@E1` for a run with a follower: the items it reproduces."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    return " + ".join([parameters["stage"], *(parameters.get("followers") or [])])
+
+
+@flow(name=RUN_STAGE_FLOW, flow_run_name=_run_name, persist_result=False)
 def run_stage(
     stage: str, repo_url: str, commit: str, remote_url: str, inputs: list[str], timeout_s: float | None = None,
+    followers: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Reproduce one DVC stage item in its own workspace on this worker (see worker_run).
+    """Reproduce one DVC stage item, then its `followers` (items ready the moment it ends), in one workspace on
+    this worker (see worker_run).
 
     Parameters are references only (a commit, a remote URL, pack hashes): a few hundred bytes
     whatever the stage reads or writes.
@@ -69,10 +79,13 @@ def run_stage(
     logger = get_run_logger()
     _tag_with_worker()
     result = run_stage_in_workspace(
-        stage, repo_url=repo_url, commit=commit, inputs=inputs, remote_url=remote_url, log=logger.info, timeout_s=timeout_s,
+        stage, repo_url=repo_url, commit=commit, inputs=inputs, remote_url=remote_url, followers=followers or (),
+        log=logger.info, timeout_s=timeout_s,
     )
     Artifact(type=dispatch.RESULT_ARTIFACT_TYPE, data=result, description=f"DVC result of stage `{stage}`").create()
-    create_markdown_artifact(markdown=_result_markdown(result), description=f"dvc.lock entry of `{stage}`")
+    for item in [result, *result["followers"].values()]:
+        if "lock_entry" in item:
+            create_markdown_artifact(markdown=_result_markdown(item), description=f"dvc.lock entry of `{item['stage']}`")
     return result
 
 
@@ -107,31 +120,53 @@ def _not_stopped(task, task_run, state) -> bool:
 
 @task(name="dvc-stage", cache_policy=NO_CACHE, persist_result=False, retry_condition_fn=_not_stopped)
 def stage_task(stage: str, plan: dict[str, Any], upstream_results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run one stage item: as a `run-stage` flow run on a worker (deployment) or in-process."""
+    """Run one stage item, with its followers: as a `run-stage` flow run on a worker (deployment) or in-process.
+
+    A follower's task takes its result from its leader's run; when it failed there, the task fails with that
+    error, and its retry (or a follower the leader's run never reached) runs it alone.
+    """
     logger = get_run_logger()
     if stage in plan["up_to_date"]:
         logger.info("stage %s is up to date in the coordinator checkout (dvc status); not dispatched", stage)
         return plan["up_to_date"][stage]
+    leader = plan["leader_of"].get(stage)
+    if leader:
+        carried = next((r["followers"].get(stage) for r in upstream_results if r["stage"] == leader), None) or {}
+        if "lock_entry" in carried:
+            _log_result(logger, carried, f"in {leader}'s run ")
+            return carried
+        if "error" in carried and TaskRunContext.get().task_run.run_count <= 1:
+            raise StageFailed(dispatch.short(carried["error"]))
+    followers = plan["followers"].get(stage, []) if not leader else []
     root = Path(plan["root"])
     store = store_for(str(root), url=plan["store_url"])
-    inputs = stage_inputs(root, store, StageNode(**plan["nodes"][stage]), plan["lock_text"], upstream_results,
-                          plan["up_to_date"], plan["nodes"])
+    inputs = stage_inputs(root, store, [StageNode(**plan["nodes"][name]) for name in [stage, *followers]],
+                          plan["lock_text"], upstream_results, plan["up_to_date"], plan["nodes"])
+    bound_s = sum(plan["bounds"][name] for name in [stage, *followers])
     parameters = {"stage": stage, "repo_url": plan["repo_url"], "commit": plan["commit"],
-                  "remote_url": plan["remote_url"], "inputs": inputs, "timeout_s": plan["bounds"][stage]}
+                  "remote_url": plan["remote_url"], "inputs": inputs, "timeout_s": bound_s, "followers": followers}
     try:
         if not plan["deployment"]:
             result = run_stage_in_workspace(log=logger.info, **parameters)
         else:
             result = dispatch.run_on_worker(
-                plan["deployment"], stage, parameters, bound_s=plan["bounds"][stage] + 120,
+                plan["deployment"], " + ".join([stage, *followers]), parameters, bound_s=bound_s + 120,
                 queue_bound_s=plan["queue_bound_s"], poll_s=plan["poll_interval"], log=logger.info,
                 scheduled=plan["scheduled"][stage],
             )
     except StageFailed as exc:  # in-process: no run link, the log is this flow run's
         raise StageFailed(dispatch.short(str(exc))) from None
-    logger.info("stage %s %s on worker %s (%s) in %.1f s", stage,
-                "reproduced" if result["reproduced"] else "unchanged", result["worker"], result["host"], result["seconds"])
+    _log_result(logger, result)
+    for follower in result.get("followers", {}).values():
+        if "error" in follower:
+            logger.warning("%s", dispatch.short(follower["error"]))
     return result
+
+
+def _log_result(logger, result: dict[str, Any], run: str = "") -> None:
+    logger.info("stage %s %s %son worker %s (%s) in %.1f s", result["stage"],
+                "reproduced" if result["reproduced"] else "unchanged", run, result["worker"], result["host"],
+                result["seconds"])
 
 
 def publish_tables(tables_dir: Path) -> list[str]:
@@ -163,12 +198,13 @@ def publish_tables(tables_dir: Path) -> list[str]:
 
 def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo_url: str | None,
              remote_url: str | None, allow_dirty: bool, poll_interval: float, stage_timeout_s: float,
-             queue_timeout_s: float, log) -> tuple[dict[str, StageNode], list[str], dict[str, Any]]:
+             queue_timeout_s: float, log, fuse: bool = True) -> tuple[dict[str, StageNode], list[str], dict[str, Any]]:
     """What to run and how: (graph, selected items, plan). The plan holds plain values only (tasks get it).
 
     Refuses, before anything is dispatched, a bad params.yaml (this pipeline's checked whole, as its first
     stage checks it; any project's `orchestration` section) and uncommitted stage code (unless
-    `allow_dirty`); items already up to date in this checkout are marked as such.
+    `allow_dirty`); items already up to date in this checkout are marked as such. With `fuse`, an item ready the
+    moment another ends rides in that one's worker run (dvc_graph.followers).
     """
     started = datetime.now(timezone.utc)
     check_pipeline_params(root)
@@ -189,6 +225,7 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
     lock_text = lock_path.read_text() if lock_path.exists() else None
     store_for(str(root), url=remote_url)  # opened once, now: an interrupt later merges without opening the repo
     up_to_date = up_to_date_results(root, graph, selected, lock_text, log.info)
+    groups = followers(graph, [name for name in selected if name not in up_to_date]) if fuse else {}
     plan = {
         "root": str(root), "store_url": remote_url,
         "repo_url": repo_url or str(root),
@@ -203,13 +240,16 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
         "scheduled": {name: (started - timedelta(seconds=offset)).isoformat()
                       for name, offset in queue_offsets(graph, selected).items()},
         "up_to_date": up_to_date,
+        "followers": groups,
+        "leader_of": {item: leader for leader, items in groups.items() for item in items},
     }
     return graph, selected, plan
 
 
 def dispatch_stages(graph: dict[str, StageNode], selected: list[str], plan: dict[str, Any], retries: int,
                     retry_delay_seconds: float) -> dict[str, Any]:
-    """One task per item, each submitted with its upstream items' futures; waits for all of them.
+    """One task per item, each submitted with its upstream items' futures (a leader with its followers' too: their
+    outputs go into its run's inputs); waits for all of them.
 
     On an interrupt (SIGINT / SIGTERM) every wait ends, the worker runs are cancelled, what finished
     is merged into the checkout, and the interrupt goes on.
@@ -217,7 +257,9 @@ def dispatch_stages(graph: dict[str, StageNode], selected: list[str], plan: dict
     futures: dict[str, Any] = {}
     try:
         for stage in selected:
-            upstream = [futures[name] for name in graph[stage].upstream if name in futures]
+            run = [stage, *plan["followers"].get(stage, [])]
+            wanted = dict.fromkeys(up for name in run for up in graph[name].upstream if up not in run)
+            upstream = [futures[name] for name in wanted if name in futures]
             futures[stage] = stage_task.with_options(
                 name=stage, task_run_name=stage, retries=retries, retry_delay_seconds=retry_delay_seconds
             ).submit(stage, plan, upstream)
@@ -225,6 +267,8 @@ def dispatch_stages(graph: dict[str, StageNode], selected: list[str], plan: dict
     except BaseException:  # SIGINT / SIGTERM: end every wait now, cancel worker runs, keep what finished
         _stop()
         done = {s: f.result() for s, f in futures.items() if f.state.is_completed()}
+        done |= {item: carried for result in list(done.values()) for item, carried in result.get("followers", {}).items()
+                 if "lock_entry" in carried and item not in done}  # ran in a finished leader's run
         root = Path(plan["root"])
         merge_results(root, store_for(str(root), url=plan["store_url"]),
                       {s: r for s, r in done.items() if s not in plan["up_to_date"]}, order=list(graph))
@@ -284,6 +328,7 @@ def reproduce(
     stage_timeout_s: float = DEFAULT_STAGE_BOUND_S,
     queue_timeout_s: float = 24 * 3600.0,
     tables_dir: str | None = DEFAULT_TABLES_DIR,
+    fuse: bool = True,
 ) -> dict[str, bool]:
     """Reproduce the DVC pipeline in `repo_dir`, one Prefect task per stage item, independent items in parallel.
 
@@ -297,9 +342,11 @@ def reproduce(
     _coordinator_run["id"] = FlowRunContext.get().flow_run.id
     root = Path(repo_dir).resolve()
     graph, selected, plan = plan_run(root, targets, deployment, repo_url, remote_url, allow_dirty, poll_interval,
-                                     stage_timeout_s, queue_timeout_s, logger)
+                                     stage_timeout_s, queue_timeout_s, logger, fuse)
     logger.info("%d stage items, %d to dispatch at %s via %s", len(selected), len(selected) - len(plan["up_to_date"]),
                 plan["commit"][:12], deployment or "this process")
+    for leader, items in plan["followers"].items():
+        logger.info("%s run in the worker run of %s", " + ".join(items), leader)
     futures = dispatch_stages(graph, selected, plan, retries, retry_delay_seconds)
     results, failed, not_run = collect(futures)
     return finalize(graph, selected, plan, results, failed, not_run, tables_dir, logger)
@@ -372,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="bound on one stage's run, seconds, unless params.yaml orchestration.timeout_s sets it")
     parser.add_argument("--queue-timeout", type=float, default=24 * 3600.0,
                         help="bound on waiting for a worker to take a stage, seconds")
+    parser.add_argument("--one-run-per-item", action="store_true",
+                        help="give every stage item its own worker run (default: an item ready the moment another "
+                             "ends, such as an evaluation after its training, runs in that one's run)")
     parser.add_argument("--tables-dir", default=DEFAULT_TABLES_DIR,
                         help="folder (in --repo-dir) of the report tables published as artifacts (default %(default)s)")
     args = parser.parse_args(argv)
@@ -388,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
             retries=args.retries, retry_delay_seconds=args.retry_delay, repo_url=args.repo_url,
             remote_url=args.remote_url, allow_dirty=args.allow_dirty, poll_interval=args.poll_interval,
             stage_timeout_s=args.stage_timeout, queue_timeout_s=args.queue_timeout, tables_dir=args.tables_dir,
+            fuse=not args.one_run_per_item,
         )
     except (StageFailed, ValueError, Unreachable) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

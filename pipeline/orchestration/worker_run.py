@@ -180,18 +180,22 @@ def run_stage_in_workspace(
     commit: str,
     inputs: Sequence[str],
     remote_url: str,
+    followers: Sequence[str] = (),
     log: Callable[[str], None] = print,
     timeout_s: float | None = None,
     workdir: str | Path | None = None,
 ) -> dict:
-    """Reproduce one stage item in a fresh workspace; return its dvc.lock entry and the hash of its outputs pack.
+    """Reproduce one stage item (and its `followers`, dvc_graph.followers) in a fresh workspace; return its
+    dvc.lock entry and the hash of its outputs pack.
 
     `inputs` are pack hashes in the remote, unpacked in order over the clone: first the
     coordinator's pipeline files (and any uncached files it holds), then upstream stages' outputs.
     The result is small and JSON-serialisable:
-    {stage, lock_entry, outputs, files, reproduced, commit, host, worker, seconds, phases}; `phases` splits
-    `seconds` into workspace (clone, checkout), inputs (packs, pulls), repro (`dvc repro`, the stage itself
-    included) and outputs (push, pack): benchmarks/prefect_overhead.py reads it.
+    {stage, lock_entry, outputs, files, reproduced, commit, host, worker, seconds, phases, followers}; `seconds`
+    and `phases` are the whole run's: `phases` splits it into workspace (clone, checkout), inputs (packs, pulls),
+    repro (`dvc repro`, the stages themselves included) and outputs (push, pack); benchmarks/prefect_overhead.py
+    reads them. `followers` maps each follower to a result of the same kind, or to {stage, error} when it failed
+    (or was not run because one before it failed): the stage's result stands, the follower is retried alone.
     """
     started = mark = time.monotonic()
     phases: dict[str, float] = {}
@@ -199,7 +203,7 @@ def run_stage_in_workspace(
     def phase_done(name: str) -> None:
         nonlocal mark
         now = time.monotonic()
-        phases[name] = round(now - mark, 3)
+        phases[name] = round(phases.get(name, 0.0) + now - mark, 3)
         mark = now
 
     sweep_stale_workspaces(workdir)
@@ -208,8 +212,9 @@ def run_stage_in_workspace(
     (holder / OWNER_FILE).write_text(str(os.getpid()))
     workspace = holder / "repo"
     where = f"worker {worker_name()} ({socket.gethostname()})"
+    items = [stage, *followers]
     try:
-        log(f"stage {stage}: workspace {workspace} ({repo_url} @ {commit[:12]}) on {where}")
+        log(f"stage {' + '.join(items)}: workspace {workspace} ({repo_url} @ {commit[:12]}) on {where}")
         run_command(["git", "clone", "--quiet", "--no-checkout", repo_url, str(workspace)], holder, log, stage)
         try:
             run_command(["git", "checkout", "--quiet", "--detach", commit], workspace, log, stage)
@@ -221,16 +226,17 @@ def run_stage_in_workspace(
         for digest in inputs:
             store.unpack(digest, workspace)
         graph = read_packed_graph(workspace)  # the coordinator's, else DVC's index of the workspace
-        if graph is None or stage not in graph:
+        if graph is None or not set(items) <= set(graph):
             graph = load_stage_graph(workspace)
-        if stage not in graph:
-            raise StageFailed(f"not in dvc.yaml at {commit[:12]}; stages: {', '.join(graph)}")
-        node = graph[stage]
-        upstream_with_cache = [name for name in graph if name in node.upstream and graph[name].cached_outs]
-        # The .gitignore entries `dvc repro` leaves for those outputs, where this stage hashes them: in a folder it
-        # depends on (elsewhere they change nothing the stage reads; each costs DVC's index, ~0.5 s). Written before
+        unknown = [name for name in items if name not in graph]
+        if unknown:
+            raise StageFailed(f"{unknown[0]} not in dvc.yaml at {commit[:12]}; stages: {', '.join(graph)}")
+        upstream_with_cache = [name for name in graph if name not in items and graph[name].cached_outs
+                               and any(name in graph[item].upstream for item in items)]
+        # The .gitignore entries `dvc repro` leaves for those outputs, where these stages hash them: in a folder one
+        # depends on (elsewhere they change nothing a stage reads; each costs DVC's index, ~0.5 s). Written before
         # the pull below brings the files, so their folders first.
-        folders = [dep.rstrip("/") + "/" for dep in node.deps]
+        folders = [dep.rstrip("/") + "/" for item in items for dep in graph[item].deps]
         hashed = [name for name in upstream_with_cache
                   if any(out.startswith(folder) for out in graph[name].cached_outs for folder in folders)]
         if hashed:
@@ -239,48 +245,81 @@ def run_stage_in_workspace(
                     (workspace / out).parent.mkdir(parents=True, exist_ok=True)
             ignore_cached_outs(workspace, hashed)
         phase_done("inputs")
-        # pull the upstream outputs, reproduce, push: one DVC process (dvc_batch), so DVC starts once, not three times
-        commands = [["pull", *upstream_with_cache]] if upstream_with_cache else []
-        commands.append(["repro", "--single-item", "--pull", stage])
-        if node.cached_outs:
-            commands.append(["push", stage])
-        last = {"command": "dvc " + " ".join(commands[0])}
+        # pull the upstream outputs, then reproduce and push each item: one DVC process (dvc_batch), so DVC starts
+        # once, not three times per item
+        commands, owners = ([["pull", *upstream_with_cache]], [stage]) if upstream_with_cache else ([], [])
+        for item in items:
+            commands.append(["repro", "--single-item", "--pull", item])
+            owners.append(item)
+            if graph[item].cached_outs:
+                commands.append(["push", item])
+                owners.append(item)
+        seen: list[str] = []
+        begun = [0]  # commands the batch has begun
 
         def batch_log(line: str) -> None:
-            if line.startswith("$ dvc "):
-                last["command"] = line[2:]
+            begun[0] += line.startswith("$ dvc ")
+            seen.append(line)
             log(line)
 
-        output = run_command([sys.executable, "-m", "pipeline.orchestration.dvc_batch", *batch_args(*commands)],
-                             workspace, batch_log, stage, timeout_s, shown=lambda: last["command"])
+        failed: tuple[str, str] | None = None  # (follower, its error)
+        try:
+            run_command([sys.executable, "-m", "pipeline.orchestration.dvc_batch", *batch_args(*commands)], workspace,
+                        batch_log, stage, timeout_s, shown=lambda: "dvc " + " ".join(commands[max(begun[0], 1) - 1]))
+        except StageFailed as exc:
+            failing = owners[max(begun[0], 1) - 1]
+            if failing == stage:
+                raise
+            failed = (failing, f"stage {failing!r} failed on {where}: {exc}")
+        output = "\n".join(seen)
         timings = read_timings(output)
-        phase_done("repro")  # the whole batch: its pull is counted with the inputs, its push with the outputs
-        pulled, pushed = timings.get("pull", 0.0), timings.get("push", 0.0)
+        phase_done("repro")  # the whole batch: its pull is counted with the inputs, its pushes with the outputs
+        spent = {item: {"repro": 0.0, "outputs": 0.0} for item in items}
+        for owner, command, (_, seconds) in zip(owners, commands, timings):
+            spent[owner]["outputs" if command[0] == "push" else "repro"] += seconds
+        pulled = timings[0][1] if upstream_with_cache and timings else 0.0
+        spent[stage]["repro"] -= pulled
+        pushed = sum(item_spent["outputs"] for item_spent in spent.values())
         phases["inputs"] = round(phases["inputs"] + pulled, 3)
         phases["repro"] = round(phases["repro"] - pulled - pushed, 3)
-        entry = ((yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}).get("stages") or {}).get(stage)
-        if entry is None:
-            raise StageFailed("no dvc.lock entry after `dvc repro`")
-        missing = [p for p in node.uncached_outs if not (workspace / p).exists()]
-        if missing:
-            raise StageFailed(f"declared outputs missing after `dvc repro`: {missing}")
-        files = files_in(workspace, node.uncached_outs)
-        packed = store.put_entries(read_files(workspace, files)) if files else None
+        lock = (yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}).get("stages") or {}
+        done: dict[str, dict] = {}
+        for item in items:
+            if failed and item == failed[0]:
+                break
+            packing = time.monotonic()
+            try:
+                done[item] = _item_result(workspace, item, graph[item], lock, output, store)
+            except StageFailed as exc:
+                if item == stage:
+                    raise
+                failed = (item, f"stage {item!r} failed on {where}: {exc}")
+                break
+            packed_s = time.monotonic() - packing
+            done[item].update(commit=commit, host=socket.gethostname(), worker=worker_name(),
+                              seconds=round(sum(spent[item].values()) + packed_s, 3),
+                              phases={name: round(seconds, 3) for name, seconds in spent[item].items()})
         phase_done("outputs")
         phases["outputs"] = round(phases["outputs"] + pushed, 3)
-        return {
-            "stage": stage,
-            "lock_entry": entry,
-            "outputs": packed,
-            "files": files,
-            "reproduced": f"Running stage '{stage}'" in output,
-            "commit": commit,
-            "host": socket.gethostname(),
-            "worker": worker_name(),
-            "seconds": round(time.monotonic() - started, 3),
-            "phases": phases,
-        }
+        outcome = {item: done.get(item) or {"stage": item, "error": failed[1] if failed and item == failed[0] else
+                                            f"stage {item!r} not run on {where}: {failed[0] if failed else '?'} "
+                                            "failed before it in the same worker run"}
+                   for item in followers}
+        return {**done[stage], "seconds": round(time.monotonic() - started, 3), "phases": phases, "followers": outcome}
     except StageFailed as exc:
         raise StageFailed(f"stage {stage!r} failed on {where}: {exc}") from None
     finally:
         shutil.rmtree(holder, ignore_errors=True)
+
+
+def _item_result(workspace: Path, item: str, node, lock: dict, output: str, store: PackStore) -> dict:
+    """One reproduced item's part of a result: its dvc.lock entry and its `cache: false` outputs, packed."""
+    entry = lock.get(item)
+    if entry is None:
+        raise StageFailed("no dvc.lock entry after `dvc repro`")
+    missing = [p for p in node.uncached_outs if not (workspace / p).exists()]
+    if missing:
+        raise StageFailed(f"declared outputs missing after `dvc repro`: {missing}")
+    files = files_in(workspace, node.uncached_outs)
+    return {"stage": item, "lock_entry": entry, "outputs": store.put_entries(read_files(workspace, files)) if files else None,
+            "files": files, "reproduced": f"Running stage '{item}'" in output}

@@ -16,8 +16,8 @@ import yaml
 from pipeline.core.params import ParamsError
 from pipeline.orchestration.checkout import (check_pipeline_params, default_remote_url, stage_bounds,
                                              uncommitted_stage_code)
-from pipeline.orchestration.dvc_graph import (PACKED_GRAPH, chain_lengths, graph_bytes, load_stage_graph, queue_offsets,
-                                              read_packed_graph, select_stages)
+from pipeline.orchestration.dvc_graph import (PACKED_GRAPH, chain_lengths, followers, graph_bytes, load_stage_graph,
+                                              queue_offsets, read_packed_graph, select_stages)
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, pack_bytes, read_files, safe_relative, unpack_bytes
 from pipeline.orchestration.worker_run import (
@@ -112,6 +112,26 @@ def test_graph_of_the_project_pipeline(tmp_path):
     offsets = queue_offsets(graph, list(graph))  # scheduled that long before the run's start: larger goes first
     assert offsets["emoxnet_member@vgg13"] > offsets["train_student@student_a"] > offsets["train_student@student_c"]
     assert offsets[first] > offsets[f"distill@{list(runs)[-1]}"]
+
+
+def test_followers_ride_in_the_run_of_the_item_they_wait_for(toy, tmp_path):
+    """An item joins the run of the item before it when it waits for nothing else and is that item's only such one."""
+    graph = load_stage_graph(toy)
+    assert followers(graph, STAGES) == {"flaky": ["big", "summary"]}  # make_data has two items after it
+    assert followers(graph, ["flaky", "summary"]) == {}  # big up to date: summary waits for it, not for flaky's run
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(REPO_ROOT / name, tmp_path / name)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    dvc(tmp_path, "init", "-q")
+    project = load_stage_graph(tmp_path)
+    groups = followers(project, list(project))
+    first = next(name for name in project if name.startswith("distill@"))
+    assert groups["generate"] == ["validate", "prepare", "class_weights"]
+    assert groups[first] == [f"evaluate_{first}"]
+    assert "train_teacher" not in groups  # soft targets and the teacher's evaluation both wait only for it
+    assert not {"report", "export", "soft_targets"} & {item for items in groups.values() for item in items}
+    runs = len(project) - sum(len(items) for items in groups.values())
+    assert runs < len(project) * 0.6, (runs, groups)
 
 
 def test_merge_lock_replaces_in_place_and_appends_new_stages_in_graph_order():
@@ -254,6 +274,29 @@ def test_worker_runs_stage_exchanges_packs_and_skips_unchanged_stage(tmp_path):
     assert again["reproduced"] is False
     assert again["lock_entry"] == item["lock_entry"] and again["outputs"] == item["outputs"]
     assert list(workdir.iterdir()) == []  # workspaces removed
+
+
+def test_a_run_with_followers_hands_back_each_result_and_a_failed_follower_leaves_the_leader_done(tmp_path):
+    toy = make_toy_project(tmp_path, sleep_s=0.0)
+    common = dict(repo_url=str(toy), commit=_head(toy), remote_url=str(toy.parent / "remote"), log=lambda line: None,
+                  workdir=tmp_path)
+    result = run_stage_in_workspace("make_data", inputs=[_coordinator_pack(toy)], followers=["item@a"], **common)
+    item = result["followers"]["item@a"]
+    assert result["reproduced"] and item["reproduced"] and item["files"] == ["metrics/a.json"]
+    read = {dep["path"]: dep["md5"] for dep in item["lock_entry"]["deps"]}
+    assert read["data/base.txt"] == result["lock_entry"]["outs"][0]["md5"]  # it read the leader's output
+    assert list(result["phases"]) == ["workspace", "inputs", "repro", "outputs"]
+    assert sum(result["phases"].values()) <= result["seconds"] + 0.01 and item["seconds"] <= result["seconds"]
+
+    text = (toy / "dvc.yaml").read_text().replace("python src/item.py ${key}", "python -c 'raise SystemExit(\"no faces\")'")
+    result = run_stage_in_workspace("make_data", inputs=[_coordinator_pack(toy, dvc_yaml=text)],
+                                    followers=["item@a", "item@b"], **common)
+    assert "lock_entry" in result and result["lock_entry"]["outs"][0]["md5"]
+    error = result["followers"]["item@a"]["error"]
+    assert error.startswith("stage 'item@a' failed on worker ") and "no faces" in error
+    assert "dvc repro --single-item --pull item@a" in error
+    assert "not run" in result["followers"]["item@b"]["error"]
+    assert not list(tmp_path.glob("dvc-stage-*"))  # workspaces removed
 
 
 def test_worker_failure_is_short_and_names_stage_worker_and_error(toy, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -118,6 +119,11 @@ def worker_runs(client, repo: Path | None = None) -> list:
     return [run for run in runs if repo is None or run.parameters.get("repo_url") == str(repo)]
 
 
+def stages_of(run) -> list[str]:
+    """The stage items a worker run reproduced: its stage, then its followers (dvc_graph.followers)."""
+    return [run.parameters["stage"], *(run.parameters.get("followers") or [])]
+
+
 def worker_of(run) -> str:
     return next((tag.split(":", 1)[1] for tag in run.tags if tag.startswith("worker:")), "")
 
@@ -196,9 +202,12 @@ def test_task_runs_are_the_stage_items_and_the_flaky_stage_was_retried(toy_run, 
     assert {run.state.type.value for run in task_runs} == {"COMPLETED"}
     by_name = {run.name: run for run in task_runs}
     assert by_name["flaky"].run_count == 2 and by_name["item@a"].run_count == by_name["item@b"].run_count == 1
-    assert {run.parent_task_run_id for run in runs} == {run.id for run in task_runs}
-    assert len(runs) == len(STAGES) + 1  # one retry
-    assert sorted(run.state.type.value for run in runs if run.name == "flaky") == ["COMPLETED", "FAILED"]
+    assert by_name["big"].run_count == by_name["summary"].run_count == 1  # took their results from flaky's run
+    # big and summary wait only for flaky: they ride in its worker run (and its retry)
+    assert sorted(run.name for run in runs) == ["flaky + big + summary"] * 2 + ["item@a", "item@b", "make_data"]
+    assert all(run.name == " + ".join(stages_of(run)) for run in runs)
+    assert {run.parent_task_run_id for run in runs} == {by_name[name].id for name in ("make_data", "item@a", "item@b", "flaky")}
+    assert sorted(run.state.type.value for run in runs if "flaky" in stages_of(run)) == ["COMPLETED", "FAILED"]
     assert {worker_of(run) for run in runs} == {"gpu0", "gpu1"}
 
 
@@ -211,7 +220,7 @@ def test_independent_items_ran_concurrently_on_two_workers(toy_run, client):
     attempts = [run.name for run in worker_runs(client, toy_run["repo"])]
     assert attempts.count("item@a") == attempts.count("item@b") == 1  # each met the other at the barrier first time
     assert runs["make_data"].end_time <= min(a.start_time, b.start_time)
-    assert runs["summary"].start_time >= max(a.end_time, b.end_time, runs["flaky"].end_time, runs["big"].end_time)
+    assert runs["flaky + big + summary"].start_time >= max(a.end_time, b.end_time)
 
 
 @pytest.mark.long
@@ -273,6 +282,21 @@ def test_rerun_redoes_only_changed_items_and_failure_names_the_stage(toy_run, st
     assert "stage 'summary' failed on worker" in error and "table is empty" in error
     assert len(error.splitlines()) <= 12 and len(error) < 3000
 
+    # summary rides in big's run; failing there once, it is retried alone, and big's result stands
+    params["big_mb"] = 0.02
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    marker = repo.parent / "summary.marker"
+    (repo / "dvc.yaml").write_text(dvc_yaml.replace(
+        "python src/summary.py", f"test -e {marker} || {{ touch {marker}; echo summary fails on its first try; exit 3; }}; "
+        "python src/summary.py"))
+    done = reproduce_cli(repo, stack, "--local")
+    assert done.returncode == 0, done.stderr[-6000:]
+    assert json.loads(done.stdout) == {stage: stage in ("big", "summary") for stage in STAGES}
+    assert "summary run in the worker run of big" in done.stderr and "summary fails on its first try" in done.stderr
+    assert re.search(r"stage big reproduced on worker", done.stderr)
+    assert re.search(r"stage summary reproduced on worker", done.stderr)  # alone, on the retry
+    assert json.loads(dvc(repo, "status", "--json").stdout) == {}
+
 
 # ----------------------------------------------------------------------------------------------
 # README, as written: the project's own pipeline (tiny sizes), report included
@@ -332,7 +356,7 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
 # ----------------------------------------------------------------------------------------------
 def _running_item(client, repo: Path, timeout: float = 240):
     return wait_for(lambda: next((run for run in worker_runs(client, repo)
-                                  if run.name == "item@a" and run.state.is_running() and worker_of(run)), None),
+                                  if "item@a" in stages_of(run) and run.state.is_running() and worker_of(run)), None),
                     timeout, "item@a running on a worker")
 
 
@@ -341,7 +365,7 @@ def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack,
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
 
     repo = make_toy_project(tmp_path, sleep_s=15)
-    proc = start_reproduce(repo, stack, "item@a")
+    proc = start_reproduce(repo, stack, "item@a", "--one-run-per-item")  # make_data finishes in a run of its own
     try:
         _running_item(client, repo)
         signalled = time.monotonic()
@@ -365,7 +389,7 @@ def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack,
     with capsys.disabled():
         print(f"\n[measured] SIGTERM -> coordinator exited in {stopped_s:.1f} s")
 
-    done = reproduce_cli(repo, stack, "item@a")
+    done = reproduce_cli(repo, stack, "item@a", "--one-run-per-item")
     assert done.returncode == 0, done.stderr[-4000:]
     assert json.loads(done.stdout) == {"make_data": False, "item@a": True}  # make_data kept from the stopped run
     assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a").stdout) == {}
@@ -405,7 +429,8 @@ def test_worker_lost_with_its_process_tree_is_noticed_and_the_stage_retried(stac
     assert "heartbeat" in (crashed.state.message or "")
     assert proc.returncode == 0, err[-5000:]
     assert json.loads(out) == {"make_data": True, "item@a": True}
-    runs = [run for run in worker_runs(client, repo) if run.name == "item@a"]
+    runs = worker_runs(client, repo)  # item@a rides in make_data's run: the retry redoes both
+    assert {run.name for run in runs} == {"make_data + item@a"}
     assert sorted((run.state.type.value, worker_of(run) == lost) for run in runs) == [("COMPLETED", False), ("CRASHED", True)]
     assert json.loads(dvc(repo, "status", "--json", "make_data", "item@a").stdout) == {}
     wait_for(lambda: not stage_workspaces(stack), 10, "the lost run's workspace to be swept")
