@@ -259,6 +259,8 @@ def dispatch_stages(graph: dict[str, StageNode], selected: list[str], plan: dict
         for stage in selected:
             run = [stage, *plan["followers"].get(stage, [])]
             wanted = dict.fromkeys(up for name in run for up in graph[name].upstream if up not in run)
+            if stage in plan["leader_of"]:  # its result comes in the leader's (its upstream may be another follower)
+                wanted[plan["leader_of"][stage]] = None
             upstream = [futures[name] for name in wanted if name in futures]
             futures[stage] = stage_task.with_options(
                 name=stage, task_run_name=stage, retries=retries, retry_delay_seconds=retry_delay_seconds

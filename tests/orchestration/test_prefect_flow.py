@@ -337,6 +337,10 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
     # Both workers took items. Which items overlap is up to the scheduler (more items are ready than
     # there are workers), so that is asserted only where it is certain: the toy's barrier items.
     assert {worker_of(run) for run in runs} == {"gpu0", "gpu1"}
+    # Each item ran in exactly one worker run; the evaluations and the data chain rode in another item's run.
+    held = sorted(item for run in runs if run.state.is_completed() for item in stages_of(run))
+    assert held == sorted(reran), [run.name for run in runs]
+    assert len(runs) < len(reran) * 0.65 and any(run.name.startswith("generate + validate") for run in runs)
     for key in ("table-iv-accuracy", "table-v-efficiency"):
         published = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
         assert published and published[0].type == "table" and published[0].data
