@@ -348,7 +348,8 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
 
     # README's screenshot command on this run (PREFECT_RUN_PNG=docs/prefect_run.png keeps the picture README shows)
     if find_chromium() is not None:
-        png = os.environ.get("PREFECT_RUN_PNG") or str(stack["base"] / "prefect_run.png")
+        png = str(Path(os.environ.get("PREFECT_RUN_PNG") or stack["base"] / "prefect_run.png").resolve())  # the
+        # command runs in the project's clone: a relative PREFECT_RUN_PNG means this checkout's file
         shot = stack["sh"](f"uv run python -m pipeline.orchestration.ui {png} --flow-run {run_id} --newest 5")
         shown = json.loads(shot.stdout)
         assert set(shown["stage_items"]) == set(reran) and len(shown["shown"]) == 5  # no retries here: 5 names
