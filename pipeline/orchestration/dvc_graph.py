@@ -134,7 +134,7 @@ def queue_offsets(graph: dict[str, StageNode], selected: list[str]) -> dict[str,
     return {name: float(len(order) - place) for place, name in enumerate(order)}
 
 
-def followers(graph: dict[str, StageNode], dispatched: list[str]) -> dict[str, list[str]]:
+def run_followers(graph: dict[str, StageNode], dispatched: list[str]) -> dict[str, list[str]]:
     """Items that ride in the worker run of the item before them: {leader: [follower, ...]} (in run order).
 
     An item follows item U when it depends on U and on nothing that U does not already wait for (so it is

@@ -34,7 +34,7 @@ from pipeline.orchestration.checkout import (
     uncommitted_stage_code,
     up_to_date_results,
 )
-from pipeline.orchestration.dvc_graph import StageNode, followers, load_stage_graph, queue_offsets, select_stages
+from pipeline.orchestration.dvc_graph import StageNode, load_stage_graph, queue_offsets, run_followers, select_stages
 from pipeline.orchestration.gitignore import ignore_cached_outs
 from pipeline.orchestration.lock_merge import LOCK_FILE
 from pipeline.orchestration.packs import store_for
@@ -204,7 +204,7 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
     Refuses, before anything is dispatched, a bad params.yaml (this pipeline's checked whole, as its first
     stage checks it; any project's `orchestration` section) and uncommitted stage code (unless
     `allow_dirty`); items already up to date in this checkout are marked as such. With `fuse`, an item ready the
-    moment another ends rides in that one's worker run (dvc_graph.followers).
+    moment another ends rides in that one's worker run (dvc_graph.run_followers).
     """
     started = datetime.now(timezone.utc)
     check_pipeline_params(root)
@@ -225,7 +225,7 @@ def plan_run(root: Path, targets: list[str] | None, deployment: str | None, repo
     lock_text = lock_path.read_text() if lock_path.exists() else None
     store_for(str(root), url=remote_url)  # opened once, now: an interrupt later merges without opening the repo
     up_to_date = up_to_date_results(root, graph, selected, lock_text, log.info)
-    groups = followers(graph, [name for name in selected if name not in up_to_date]) if fuse else {}
+    groups = run_followers(graph, [name for name in selected if name not in up_to_date]) if fuse else {}
     plan = {
         "root": str(root), "store_url": remote_url,
         "repo_url": repo_url or str(root),

@@ -185,7 +185,7 @@ def run_stage_in_workspace(
     timeout_s: float | None = None,
     workdir: str | Path | None = None,
 ) -> dict:
-    """Reproduce one stage item (and its `followers`, dvc_graph.followers) in a fresh workspace; return its
+    """Reproduce one stage item (and its `followers`, dvc_graph.run_followers) in a fresh workspace; return its
     dvc.lock entry and the hash of its outputs pack.
 
     `inputs` are pack hashes in the remote, unpacked in order over the clone: first the

@@ -16,8 +16,8 @@ import yaml
 from pipeline.core.params import ParamsError
 from pipeline.orchestration.checkout import (check_pipeline_params, default_remote_url, stage_bounds,
                                              uncommitted_stage_code)
-from pipeline.orchestration.dvc_graph import (PACKED_GRAPH, chain_lengths, followers, graph_bytes, load_stage_graph,
-                                              queue_offsets, read_packed_graph, select_stages)
+from pipeline.orchestration.dvc_graph import (PACKED_GRAPH, chain_lengths, graph_bytes, load_stage_graph,
+                                              queue_offsets, read_packed_graph, run_followers, select_stages)
 from pipeline.orchestration.lock_merge import merge_lock_text, write_lock_entries
 from pipeline.orchestration.packs import PackStore, files_in, pack_bytes, read_files, safe_relative, unpack_bytes
 from pipeline.orchestration.worker_run import (
@@ -117,14 +117,14 @@ def test_graph_of_the_project_pipeline(tmp_path):
 def test_followers_ride_in_the_run_of_the_item_they_wait_for(toy, tmp_path):
     """An item joins the run of the item before it when it waits for nothing else and is that item's only such one."""
     graph = load_stage_graph(toy)
-    assert followers(graph, STAGES) == {"flaky": ["big", "summary"]}  # make_data has two items after it
-    assert followers(graph, ["flaky", "summary"]) == {}  # big up to date: summary waits for it, not for flaky's run
+    assert run_followers(graph, STAGES) == {"flaky": ["big", "summary"]}  # make_data has two items after it
+    assert run_followers(graph, ["flaky", "summary"]) == {}  # big up to date: summary waits for it, not for flaky's run
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy(REPO_ROOT / name, tmp_path / name)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     dvc(tmp_path, "init", "-q")
     project = load_stage_graph(tmp_path)
-    groups = followers(project, list(project))
+    groups = run_followers(project, list(project))
     first = next(name for name in project if name.startswith("distill@"))
     assert groups["generate"] == ["validate", "prepare", "class_weights"]
     assert groups[first] == [f"evaluate_{first}"]

@@ -120,7 +120,7 @@ def worker_runs(client, repo: Path | None = None) -> list:
 
 
 def stages_of(run) -> list[str]:
-    """The stage items a worker run reproduced: its stage, then its followers (dvc_graph.followers)."""
+    """The stage items a worker run reproduced: its stage, then its followers (dvc_graph.run_followers)."""
     return [run.parameters["stage"], *(run.parameters.get("followers") or [])]
 
 
