@@ -104,7 +104,7 @@ def item_breakdown(api_url: str, repo_url: str, started_at: datetime.datetime) -
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowFilter, FlowFilterName
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from pipeline.orchestration.dispatch import RESULT_ARTIFACT_TYPE, worker_of
+    from pipeline.orchestration.dispatch import RESULT_ARTIFACT_TYPE, run_items, worker_of
 
     rows = []
     with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
@@ -117,7 +117,7 @@ def item_breakdown(api_url: str, repo_url: str, started_at: datetime.datetime) -
             result = json.loads(result) if isinstance(result, str) else (result or {})
             ran_s = (run.end_time - run.start_time).total_seconds()
             rows.append({
-                "stage": run.name, "worker": worker_of(run), "state": run.state_name,
+                "stage": run.name, "items": len(run_items(run.parameters)), "worker": worker_of(run), "state": run.state_name,
                 "queued_s": round((run.start_time - run.created).total_seconds(), 3),
                 "run_s": round(ran_s, 3),
                 "outside_workspace_s": round(ran_s - result.get("seconds", 0.0), 3),
@@ -138,7 +138,7 @@ def summarise(plain_s: float, prefect: dict) -> dict:
         "plain_dvc_repro_s": round(plain_s, 1),
         "prefect_two_workers_s": round(prefect["wall_s"], 1),
         "prefect_set_up_s": round(prefect["set_up_s"], 1),
-        "items_on_workers": sum(len(row["stage"].split(" + ")) for row in items if row["state"] == "Completed"),
+        "items_on_workers": sum(row["items"] for row in items if row["state"] == "Completed"),
         "worker_runs": len(items),
         "coordinator_after_last_item_s": round(prefect["wall_s"] - max((r["timeline_s"][2] for r in items), default=0), 1),
         "summed_over_items_s": {

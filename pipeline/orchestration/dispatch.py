@@ -29,6 +29,16 @@ class Stopped(RuntimeError):
     """The coordinator was told to stop (SIGINT/SIGTERM); not retried."""
 
 
+def run_items(parameters: dict[str, Any]) -> list[str]:
+    """The stage items a `run-stage` run reproduces, from its parameters: its stage, then its followers."""
+    return [parameters["stage"], *(parameters.get("followers") or [])]
+
+
+def run_name(items: list[str]) -> str:
+    """A `run-stage` run's name: its items, `distill@E1 + evaluate_distill@E1` (the UI lists it by this)."""
+    return " + ".join(items)
+
+
 def short(text: str | None, lines: int = 8, width: int = 240) -> str:
     """The first `lines` lines of `text`, each cut to `width`: a failure must fit on one screen."""
     kept = [line[:width] for line in (text or "").strip().splitlines()[:lines]]

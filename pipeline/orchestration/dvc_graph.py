@@ -153,8 +153,9 @@ def run_followers(graph: dict[str, StageNode], dispatched: list[str]) -> dict[st
         if len(ready_with) == 1:
             after[lead] = ready_with[0]
     groups: dict[str, list[str]] = {}
+    following = set(after.values())
     for lead in dispatched:
-        if lead in after and lead not in set(after.values()):  # a chain's head
+        if lead in after and lead not in following:  # a chain's head
             chain = [after[lead]]
             while chain[-1] in after:
                 chain.append(after[chain[-1]])

@@ -61,8 +61,7 @@ def _run_name() -> str:
     """`distill@E1`, or `distill@E1 + evaluate_distill@E1` for a run with a follower: the items it reproduces."""
     from prefect.runtime import flow_run
 
-    parameters = flow_run.parameters
-    return " + ".join([parameters["stage"], *(parameters.get("followers") or [])])
+    return dispatch.run_name(dispatch.run_items(flow_run.parameters))
 
 
 @flow(name=RUN_STAGE_FLOW, flow_run_name=_run_name, persist_result=False)
@@ -150,7 +149,7 @@ def stage_task(stage: str, plan: dict[str, Any], upstream_results: list[dict[str
             result = run_stage_in_workspace(log=logger.info, **parameters)
         else:
             result = dispatch.run_on_worker(
-                plan["deployment"], " + ".join([stage, *followers]), parameters, bound_s=bound_s + 120,
+                plan["deployment"], dispatch.run_name([stage, *followers]), parameters, bound_s=bound_s + 120,
                 queue_bound_s=plan["queue_bound_s"], poll_s=plan["poll_interval"], log=logger.info,
                 scheduled=plan["scheduled"][stage],
             )
@@ -348,7 +347,7 @@ def reproduce(
     logger.info("%d stage items, %d to dispatch at %s via %s", len(selected), len(selected) - len(plan["up_to_date"]),
                 plan["commit"][:12], deployment or "this process")
     for leader, items in plan["followers"].items():
-        logger.info("%s run in the worker run of %s", " + ".join(items), leader)
+        logger.info("%s run in the worker run of %s", dispatch.run_name(items), leader)
     futures = dispatch_stages(graph, selected, plan, retries, retry_delay_seconds)
     results, failed, not_run = collect(futures)
     return finalize(graph, selected, plan, results, failed, not_run, tables_dir, logger)

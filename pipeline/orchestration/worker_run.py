@@ -203,7 +203,7 @@ def run_stage_in_workspace(
     def phase_done(name: str) -> None:
         nonlocal mark
         now = time.monotonic()
-        phases[name] = round(phases.get(name, 0.0) + now - mark, 3)
+        phases[name] = round(now - mark, 3)
         mark = now
 
     sweep_stale_workspaces(workdir)
@@ -255,57 +255,53 @@ def run_stage_in_workspace(
                 commands.append(["push", item])
                 owners.append(item)
         seen: list[str] = []
-        begun = [0]  # commands the batch has begun
 
         def batch_log(line: str) -> None:
-            begun[0] += line.startswith("$ dvc ")
             seen.append(line)
             log(line)
 
-        failed: tuple[str, str] | None = None  # (follower, its error)
+        def current() -> int:  # the command the batch is running (or ran last): the one that failed
+            return max(sum(line.startswith("$ dvc ") for line in seen), 1) - 1
+
+        failing, error = None, ""  # a follower that failed, and its error (the stage's own failure is the run's)
         try:
             run_command([sys.executable, "-m", "pipeline.orchestration.dvc_batch", *batch_args(*commands)], workspace,
-                        batch_log, stage, timeout_s, shown=lambda: "dvc " + " ".join(commands[max(begun[0], 1) - 1]))
+                        batch_log, stage, timeout_s, shown=lambda: "dvc " + " ".join(commands[current()]))
         except StageFailed as exc:
-            failing = owners[max(begun[0], 1) - 1]
+            failing, error = owners[current()], f"stage {owners[current()]!r} failed on {where}: {exc}"
             if failing == stage:
                 raise
-            failed = (failing, f"stage {failing!r} failed on {where}: {exc}")
         output = "\n".join(seen)
         timings = read_timings(output)
         phase_done("repro")  # the whole batch: its pull is counted with the inputs, its pushes with the outputs
-        spent = {item: {"repro": 0.0, "outputs": 0.0} for item in items}
+        spent = {item: {"repro": 0.0, "outputs": 0.0} for item in items}  # a follower's own; the stage's are the run's
         for owner, command, (_, seconds) in zip(owners, commands, timings):
             spent[owner]["outputs" if command[0] == "push" else "repro"] += seconds
         pulled = timings[0][1] if upstream_with_cache and timings else 0.0
-        spent[stage]["repro"] -= pulled
         pushed = sum(item_spent["outputs"] for item_spent in spent.values())
         phases["inputs"] = round(phases["inputs"] + pulled, 3)
         phases["repro"] = round(phases["repro"] - pulled - pushed, 3)
         lock = (yaml.safe_load((workspace / LOCK_FILE).read_text()) or {}).get("stages") or {}
-        done: dict[str, dict] = {}
-        for item in items:
-            if failed and item == failed[0]:
-                break
+        results: dict[str, dict] = {}
+        for item in items[:items.index(failing)] if failing else items:  # those the batch ran through
             packing = time.monotonic()
             try:
-                done[item] = _item_result(workspace, item, graph[item], lock, output, store)
+                results[item] = _item_result(workspace, item, graph[item], lock, output, store)
             except StageFailed as exc:
                 if item == stage:
                     raise
-                failed = (item, f"stage {item!r} failed on {where}: {exc}")
+                failing, error = item, f"stage {item!r} failed on {where}: {exc}"
                 break
-            packed_s = time.monotonic() - packing
-            done[item].update(commit=commit, host=socket.gethostname(), worker=worker_name(),
-                              seconds=round(sum(spent[item].values()) + packed_s, 3),
-                              phases={name: round(seconds, 3) for name, seconds in spent[item].items()})
+            results[item].update(commit=commit, host=socket.gethostname(), worker=worker_name(),
+                                 seconds=round(sum(spent[item].values()) + time.monotonic() - packing, 3),
+                                 phases={name: round(seconds, 3) for name, seconds in spent[item].items()})
+        for item in items[len(results):]:  # the failed follower, and those after it that never ran
+            results[item] = {"stage": item, "error": error if item == failing else
+                             f"stage {item!r} not run on {where}: {failing} failed before it in the same worker run"}
         phase_done("outputs")
         phases["outputs"] = round(phases["outputs"] + pushed, 3)
-        outcome = {item: done.get(item) or {"stage": item, "error": failed[1] if failed and item == failed[0] else
-                                            f"stage {item!r} not run on {where}: {failed[0] if failed else '?'} "
-                                            "failed before it in the same worker run"}
-                   for item in followers}
-        return {**done[stage], "seconds": round(time.monotonic() - started, 3), "phases": phases, "followers": outcome}
+        leader = results.pop(stage)
+        return {**leader, "seconds": round(time.monotonic() - started, 3), "phases": phases, "followers": results}
     except StageFailed as exc:
         raise StageFailed(f"stage {stage!r} failed on {where}: {exc}") from None
     finally:

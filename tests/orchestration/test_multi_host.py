@@ -32,6 +32,7 @@ import psutil
 import pytest
 import yaml
 
+from pipeline.orchestration.dispatch import run_items
 from pipeline.orchestration.liveness import HEARTBEAT_SECONDS, MISSED_AFTER_SECONDS
 
 from . import netns
@@ -299,7 +300,7 @@ def assert_complete(cluster: Cluster, outcome: dict) -> list:
     assert f"stage {item} reproduced on worker host-c (host-c)" in outcome["stderr"]
     for stage in stages:  # every other item: in one run, completed (on whichever worker was free)
         if stage != item:
-            held = [run for run in runs if stage in [run.parameters["stage"], *(run.parameters.get("followers") or [])]]
+            held = [run for run in runs if stage in run_items(run.parameters)]
             assert [run.state.type.value for run in held] == ["COMPLETED"], stage
     assert {worker_of(run) for run in runs} == {"host-b", "host-c"}
     return runs

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from pipeline.browser.chromium import find_chromium
+from pipeline.orchestration.dispatch import run_items, run_name
 from pipeline.orchestration.liveness import HEARTBEAT_SECONDS
 
 from .equal import assert_same_checkout, checkout_state
@@ -119,11 +120,6 @@ def worker_runs(client, repo: Path | None = None) -> list:
     return [run for run in runs if repo is None or run.parameters.get("repo_url") == str(repo)]
 
 
-def stages_of(run) -> list[str]:
-    """The stage items a worker run reproduced: its stage, then its followers (dvc_graph.run_followers)."""
-    return [run.parameters["stage"], *(run.parameters.get("followers") or [])]
-
-
 def worker_of(run) -> str:
     return next((tag.split(":", 1)[1] for tag in run.tags if tag.startswith("worker:")), "")
 
@@ -205,9 +201,9 @@ def test_task_runs_are_the_stage_items_and_the_flaky_stage_was_retried(toy_run, 
     assert by_name["big"].run_count == by_name["summary"].run_count == 1  # took their results from flaky's run
     # big and summary wait only for flaky: they ride in its worker run (and its retry)
     assert sorted(run.name for run in runs) == ["flaky + big + summary"] * 2 + ["item@a", "item@b", "make_data"]
-    assert all(run.name == " + ".join(stages_of(run)) for run in runs)
+    assert all(run.name == run_name(run_items(run.parameters)) for run in runs)
     assert {run.parent_task_run_id for run in runs} == {by_name[name].id for name in ("make_data", "item@a", "item@b", "flaky")}
-    assert sorted(run.state.type.value for run in runs if "flaky" in stages_of(run)) == ["COMPLETED", "FAILED"]
+    assert sorted(run.state.type.value for run in runs if "flaky" in run_items(run.parameters)) == ["COMPLETED", "FAILED"]
     assert {worker_of(run) for run in runs} == {"gpu0", "gpu1"}
 
 
@@ -338,7 +334,7 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
     # there are workers), so that is asserted only where it is certain: the toy's barrier items.
     assert {worker_of(run) for run in runs} == {"gpu0", "gpu1"}
     # Each item ran in exactly one worker run; the evaluations and the data chain rode in another item's run.
-    held = sorted(item for run in runs if run.state.is_completed() for item in stages_of(run))
+    held = sorted(item for run in runs if run.state.is_completed() for item in run_items(run.parameters))
     assert held == sorted(reran), [run.name for run in runs]
     assert len(runs) < len(reran) * 0.65 and any(run.name.startswith("generate + validate") for run in runs)
     for key in ("table-iv-accuracy", "table-v-efficiency"):
@@ -361,7 +357,7 @@ def test_readme_commands_run_the_real_pipeline_on_two_workers(stack, client):
 # ----------------------------------------------------------------------------------------------
 def _running_item(client, repo: Path, timeout: float = 240):
     return wait_for(lambda: next((run for run in worker_runs(client, repo)
-                                  if "item@a" in stages_of(run) and run.state.is_running() and worker_of(run)), None),
+                                  if "item@a" in run_items(run.parameters) and run.state.is_running() and worker_of(run)), None),
                     timeout, "item@a running on a worker")
 
 
