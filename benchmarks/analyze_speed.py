@@ -34,6 +34,7 @@ import torch
 import pipeline  # noqa: F401  (telemetry off before any import)
 from pipeline.analyze.cli import run as analyze_cli
 from pipeline.analyze.demo import Shot, detectable_faces, read_fer_faces, write_video
+from pipeline.core.devices import cpu_model
 from pipeline.export.resolve import resolve_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +161,8 @@ def main() -> None:
         "video": {"minutes": args.minutes, "fps": args.fps, "size": f"{args.width}x{args.height}", "codec": args.codec},
         "model": summary["model"]["name"], "instants": summary["instants"], "face_seen_share": summary["face_seen_share"],
         "wall_s_including_startup": wall, **speed, "load_average_before": load_before,
-        "load_average_after": os.getloadavg(), "cpu_count": os.cpu_count(), "providers": summary["model"]["providers"],
+        "load_average_after": os.getloadavg(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
+        "providers": summary["model"]["providers"],
     }
     (args.work / "analyze_speed.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
