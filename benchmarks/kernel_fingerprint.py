@@ -8,7 +8,7 @@ candidate kernel setting, written per CPU so that two machines' files can be com
 on a real AMD EPYC against the Xeon (docs/reproducibility.md, "Across CPUs"). One machine cannot say which kernel
 parts with the other: each run of this script records, on its own CPU, a digest of each op (convolutions, batch
 norm, linear layers, the distillation loss, forward and backward; a seeded dropout mask) and of student C after 1 and 3 SGD steps, under
-each setting in ``SETTINGS``, each in a fresh process (the kernel variables are read when the first kernel runs).
+each setting in ``SETTINGS`` (with the time of one student C step, as a hint of its cost), each in a fresh process (the kernel variables are read when the first kernel runs).
 Inputs and initial weights come from NumPy's PCG64, whose bits do not depend on the CPU (torch's own random fills
 are vectorised per ISA). Commit the file; on the other machine ``--against`` prints, per setting, the ops whose
 bits differ: a setting under which nothing differs is one that makes training portable between the two.
@@ -24,19 +24,36 @@ import os
 import re
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}  # = PORTABLE_KERNELS
-# name -> (environment, oneDNN on, intra-op threads)
+# MKL documents COMPATIBLE (SSE2 code) as its branch for the same results on Intel and non-Intel CPUs; oneDNN and
+# NNPACK may pick their blocking from the CPU's cache sizes, so the last two settings leave both out.
+AVX2_MKL_COMPATIBLE = {**AVX2, "MKL_CBWR": "COMPATIBLE"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: dict
+    onednn: bool = True
+    nnpack: bool = True
+    threads: int = 2
+
+
 SETTINGS = {
-    "native": ({}, True, 2),
-    "portable (AVX2, 2 threads)": (AVX2, True, 2),
-    "AVX2, no oneDNN, 2 threads": (AVX2, False, 2),
-    "AVX2, no oneDNN, 1 thread": (AVX2, False, 1),
-    "AVX2 strict MKL, no oneDNN, 1 thread": ({**AVX2, "MKL_CBWR": "AVX2,STRICT"}, False, 1),
+    "native": Setting({}),
+    "portable (AVX2, 2 threads)": Setting(AVX2),
+    "AVX2, no oneDNN, 2 threads": Setting(AVX2, onednn=False),
+    "AVX2, no oneDNN, 1 thread": Setting(AVX2, onednn=False, threads=1),
+    "AVX2 strict MKL, no oneDNN, 1 thread": Setting({**AVX2, "MKL_CBWR": "AVX2,STRICT"}, onednn=False, threads=1),
+    "AVX2, MKL compatible, no oneDNN or NNPACK, 2 threads": Setting(AVX2_MKL_COMPATIBLE, onednn=False, nnpack=False),
+    "no SIMD in ATen, MKL compatible, no oneDNN or NNPACK, 2 threads": Setting(
+        {**AVX2_MKL_COMPATIBLE, "ATEN_CPU_CAPABILITY": "default"}, onednn=False, nnpack=False),
 }
 OUT_DIR = ROOT / "reports" / "kernel_fingerprints"
 
@@ -52,7 +69,7 @@ def digest(*tensors) -> dict:
     return {"sha": h.hexdigest()[:16], "sum": repr(total)}
 
 
-def fingerprint(onednn: bool, threads: int) -> dict:
+def fingerprint(setting: Setting) -> dict:
     """Every op's digest in this process (its kernel variables already set)."""
     import numpy as np
     import torch
@@ -60,8 +77,9 @@ def fingerprint(onednn: bool, threads: int) -> dict:
 
     from pipeline.models import build_model
 
-    torch.set_num_threads(threads)
-    torch.backends.mkldnn.enabled = onednn
+    torch.set_num_threads(setting.threads)
+    torch.backends.mkldnn.enabled = setting.onednn
+    torch.backends.nnpack.set_flags(setting.nnpack)
     rng = np.random.default_rng(0)
 
     def rand(*shape, scale=1.0):
@@ -98,19 +116,22 @@ def fingerprint(onednn: bool, threads: int) -> dict:
     x = torch.from_numpy(rng.standard_normal((64, 3, 32, 32)).astype(np.float32))
     opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     torch.manual_seed(0)
+    step_s = []
     for step in range(1, 4):
+        started = time.perf_counter()
         opt.zero_grad()
         F.cross_entropy(model(x), labels, weight=weights).backward()
         opt.step()
+        step_s.append(time.perf_counter() - started)
         if step in (1, 3):
             out[f"student C, {step} SGD step{'s' if step > 1 else ''}"] = digest(*model.parameters())
     return {"capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
-            "onednn": torch.backends.mkldnn.enabled, "ops": out}
+            "onednn": torch.backends.mkldnn.enabled, "nnpack": setting.nnpack,
+            "student_c_step_ms": round(1000 * min(step_s[1:]), 1), "ops": out}  # timing: a cost hint, not compared
 
 
 def run_setting(name: str) -> dict:
-    env_pins, _, _ = SETTINGS[name]
-    env = {k: v for k, v in os.environ.items() if k not in AVX2} | env_pins
+    env = {k: v for k, v in os.environ.items() if k not in AVX2} | SETTINGS[name].env
     done = subprocess.run([sys.executable, __file__, "--child", name], env=env, capture_output=True, text=True,
                           check=False)
     if done.returncode != 0:
@@ -149,8 +170,7 @@ def main() -> None:
                         help=f"the settings to fingerprint (default: all: {'; '.join(SETTINGS)})")
     args = parser.parse_args()
     if args.child:
-        _, onednn, threads = SETTINGS[args.child]
-        print(json.dumps(fingerprint(onednn, threads)))
+        print(json.dumps(fingerprint(SETTINGS[args.child])))
         return
 
     import torch
