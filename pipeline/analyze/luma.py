@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.analyze.capture import open_capture
+
 PROBE_FRAMES = 50  # frames searched for one with enough grey levels to learn the table from
 MIN_LEVELS = 32  # distinct luma values that frame needs
 AGREE = 0.995  # share of its pixels whose mapped luma must be within one level of the BGR grey
@@ -59,7 +61,7 @@ def luma_table(path: str | Path) -> np.ndarray | None:
     """The luma -> grey table of this video, or None when its luma plane cannot stand in for grey."""
     # one decoder thread each: a table is learnt from the first frames, and FFmpeg's frame threads would only
     # add start-up (and with them, one thread or many, the pixels are the same)
-    raw, bgr = (cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1]) for _ in range(2))
+    raw, bgr = open_capture(path, threads=1), open_capture(path, threads=1)
     try:
         if not (raw.isOpened() and bgr.isOpened()) or not raw.set(cv2.CAP_PROP_CONVERT_RGB, 0):
             return None

@@ -21,6 +21,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from pipeline.analyze.capture import open_capture
 from pipeline.analyze.luma import luma_table, quiet_retrieve
 
 log = logging.getLogger(__name__)
@@ -75,14 +76,11 @@ def classify_input(path: str | os.PathLike) -> tuple[str, list[Path]]:
 def open_video(path: Path, threads: int = 0) -> tuple[cv2.VideoCapture, VideoInfo]:
     """An opened capture, or a ValueError naming the file when it is empty, corrupt or unsupported.
 
-    ``threads``: the decoder's threads (0: FFmpeg's choice). The analysis decodes with one: its own
-    thread already runs beside detection, and FFmpeg's frame threads cost ~20 % more CPU for the
-    same pixels (decoding is bit-exact whatever the thread count)."""
+    ``threads``: the decoder's threads (:func:`open_capture`). The analysis decodes with one: its own
+    thread already runs beside detection."""
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: empty file (0 bytes), not a video")
-    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads]) if threads else cv2.VideoCapture(str(path))
-    if threads and not cap.isOpened():  # a backend that refuses the property
-        cap = cv2.VideoCapture(str(path))
+    cap = open_capture(path, threads)
     if not cap.isOpened():
         raise ValueError(f"{path}: cannot be opened as a video (corrupt, truncated or an unsupported codec)")
     info = VideoInfo(fps=float(cap.get(cv2.CAP_PROP_FPS) or 0.0), frame_count=int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
