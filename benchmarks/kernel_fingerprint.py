@@ -131,12 +131,16 @@ def fingerprint(setting: Setting) -> dict:
 
 
 def run_setting(name: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in AVX2} | SETTINGS[name].env
+    """One setting's fingerprint, from a fresh process, with the oneDNN implementations it ran (ONEDNN_VERBOSE:
+    the same implementations with other bits point at blocking chosen from the CPU, other ones at selection)."""
+    env = {k: v for k, v in os.environ.items() if k not in AVX2} | SETTINGS[name].env | {"ONEDNN_VERBOSE": "1"}
     done = subprocess.run([sys.executable, __file__, "--child", name], env=env, capture_output=True, text=True,
                           check=False)
     if done.returncode != 0:
         raise SystemExit(f"setting {name!r} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    lines = done.stdout.strip().splitlines()
+    ran = {" ".join(line.split(",")[5:8]) for line in lines if line.startswith("onednn_verbose,v1,primitive,exec,")}
+    return {**json.loads(lines[-1]), "onednn_implementations": sorted(ran)}
 
 
 def cpu_slug(cpu: str) -> str:
@@ -158,6 +162,10 @@ def compare(mine: dict, theirs: dict) -> int:
         print(f"  {name}: {verdict}")
         for op in differ:
             print(f"      {op}: sum {result['ops'][op]['sum']} here, {other['ops'].get(op, {}).get('sum')} there")
+        here, there = set(result.get("onednn_implementations", [])), set(other.get("onednn_implementations", []))
+        if here != there:
+            print(f"      oneDNN ran here only: {', '.join(sorted(here - there)) or '-'}; "
+                  f"there only: {', '.join(sorted(there - here)) or '-'}")
     return portable
 
 

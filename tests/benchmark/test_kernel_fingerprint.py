@@ -23,6 +23,8 @@ def test_the_same_setting_twice_matches_and_a_changed_op_is_named(tmp_path):
     ops = first["settings"][SETTING]["ops"]
     assert first["settings"][SETTING]["capability"] in ("AVX2", "DEFAULT")  # the pins reached the child
     assert {"conv 3x3 32->64 backward", "student C, 3 SGD steps", "dropout mask (seeded)"} <= set(ops)
+    ran = first["settings"][SETTING]["onednn_implementations"]  # what oneDNN chose, to compare between CPUs
+    assert any(impl.startswith("convolution ") and ":avx2 " in impl for impl in ran), ran
     _, same = fingerprint(tmp_path, "second", "--against", str(tmp_path / "first.json"))
     assert f"{SETTING}: same bits in every op" in same, same
 
