@@ -6,12 +6,14 @@ candidate kernel setting, written per CPU so that two machines' files can be com
 
 `train.portable_kernels` (AVX2 kernels, 2 threads) gave the same bytes on one Xeon emulating another CPU, but not
 on a real AMD EPYC against the Xeon (docs/reproducibility.md, "Across CPUs"). One machine cannot say which kernel
-parts with the other: each run of this script records, on its own CPU, a digest of each op (convolutions, batch
-norm, linear layers, the distillation loss, forward and backward; a seeded dropout mask) and of student C after 1 and 3 SGD steps, under
-each setting in ``SETTINGS`` (with the time of one student C step, as a hint of its cost), each in a fresh process (the kernel variables are read when the first kernel runs).
+parts with the other: each run of this script records, on its own CPU and under each setting in ``SETTINGS`` (each
+in a fresh process: the kernel variables are read when the first kernel runs), a digest of each op (convolutions,
+batch norm, linear layers, the distillation loss, forward and backward; a seeded dropout mask), of student C after
+1 and 3 SGD steps, the oneDNN implementations that ran, and the time of one student C step (a hint of the cost).
 Inputs and initial weights come from NumPy's PCG64, whose bits do not depend on the CPU (torch's own random fills
 are vectorised per ISA). Commit the file; on the other machine ``--against`` prints, per setting, the ops whose
-bits differ: a setting under which nothing differs is one that makes training portable between the two.
+bits differ and the oneDNN implementations only one machine ran: a setting under which nothing differs is one
+that makes training portable between the two.
 """
 
 from __future__ import annotations
