@@ -193,8 +193,8 @@ def main() -> None:
               "command": "uv run python benchmarks/kernel_fingerprint.py",
               "settings": {name: run_setting(name) for name in args.settings}}
     out = args.out or OUT_DIR / f"{cpu_slug(cpu)}.json"
-    if args.against and args.against.resolve() == out.resolve():
-        out = out.with_name(out.stem + "-again.json")  # the same CPU kind: keep the committed file to compare with
+    if args.against and args.against.resolve() == out.resolve():  # the same CPU kind: keep the committed file
+        out = ROOT / ".cache" / "kernel_fingerprints" / out.name
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, record)
     print(f"wrote {out}")
