@@ -397,6 +397,38 @@ def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack,
 
 
 @pytest.mark.long
+def test_sigterm_keeps_the_followers_a_finished_leader_carried(stack, client, tmp_path):
+    """Stopped after `item@a + tally_a` finished in one worker run while item@b still runs: the follower's lock entry
+    is merged into the checkout with its leader's, and a re-run redoes item@b alone. (By then the follower's own
+    task has taken its result from the leader's run; dispatch_stages also merges results a finished leader carried
+    for followers whose task had not yet, a window of a poll interval that this test does not hit.)"""
+    repo = make_toy_project(tmp_path, follower=True, item_sleep_s={"b": 45})  # long enough to be running
+    proc = start_reproduce(repo, stack, "tally_a", "item@b")
+    try:
+        def state_of(items):
+            return next((run.state for run in worker_runs(client, repo) if run_items(run.parameters) == items), None)
+
+        wait_for(lambda: (state := state_of(["item@a", "tally_a"])) is not None and state.is_completed(), 240,
+                 "item@a + tally_a to finish in one worker run")
+        wait_for(lambda: (state := state_of(["item@b"])) is not None and state.is_running(), 60,
+                 "item@b running (it sleeps 45 s: the interrupt cancels it)")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, output(repo)[1][-4000:]
+    locked = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]  # merged; cached files are pulled on a re-run
+    assert {"make_data", "item@a", "tally_a"} <= set(locked) and "item@b" not in locked, sorted(locked)
+    wait_for(lambda: not stage_workspaces(stack), 60, "the stage workspace to be removed")
+
+    done = reproduce_cli(repo, stack, "tally_a", "item@b")
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert json.loads(done.stdout) == {"make_data": False, "item@a": False, "tally_a": False, "item@b": True}
+    assert json.loads(dvc(repo, "status", "--json", "tally_a", "item@b").stdout) == {}
+
+
+@pytest.mark.long
 def test_worker_lost_with_its_process_tree_is_noticed_and_the_stage_retried(stack, client, tmp_path, capsys):
     repo = make_toy_project(tmp_path, sleep_s=15)
     proc = start_reproduce(repo, stack, "item@a")

@@ -28,7 +28,7 @@ SCRIPTS = {
         import yaml
         key = sys.argv[1]
         params = yaml.safe_load(open("params.yaml"))
-        time.sleep(params["sleep_s"])
+        time.sleep(params["items"][key].get("sleep_s", params["sleep_s"]))  # an item's own, else every item's
         if params["barrier_dir"]:  # wait (at most 120 s) until every item has started: proves concurrency
             os.makedirs(params["barrier_dir"], exist_ok=True)
             open(os.path.join(params["barrier_dir"], key), "w").close()
@@ -41,6 +41,11 @@ SCRIPTS = {
         os.makedirs("out", exist_ok=True); os.makedirs("metrics", exist_ok=True)
         open(f"out/{key}.txt", "w").write(f"{key} {total}\\n")
         json.dump({"total": total}, open(f"metrics/{key}.json", "w"))  # no times: a re-run writes the same bytes
+    """,
+    "src/tally.py": """
+        import os
+        os.makedirs("tally", exist_ok=True)
+        open("tally/a.txt", "w").write(open("out/a.txt").read().upper())
     """,
     "src/flaky.py": """
         import os, sys
@@ -113,11 +118,22 @@ stages:
           cache: false
 """
 
+# with follower=True: a stage that waits for item@a alone, so it rides in item@a's worker run (a follower)
+TALLY_STAGE = """
+  tally_a:
+    cmd: python src/tally.py
+    deps: [src/tally.py, out/a.txt]
+    outs: [tally/a.txt]
+"""
+
 STAGES = ["make_data", "item@a", "item@b", "flaky", "big", "summary"]
 
 
-def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False, big_mb: float = 0.01) -> Path:
+def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False, big_mb: float = 0.01,
+                     follower: bool = False, item_sleep_s: dict[str, float] | None = None) -> Path:
     """Create and commit the toy project in `root/repo` with its remote in `root/remote`; return the repo path.
+
+    follower: add `tally_a` (TALLY_STAGE), item@a's follower. item_sleep_s: an item's own sleep instead of `sleep_s`.
 
     barrier: each foreach item waits until all items have started, and fails after 120 s without them (they must
     run concurrently); once all have, the barrier stays open (for a later `dvc repro` of the same commit).
@@ -127,8 +143,11 @@ def make_toy_project(root: Path, sleep_s: float = 0.0, barrier: bool = False, bi
     for rel, body in SCRIPTS.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(textwrap.dedent(body).lstrip())
-    (repo / "dvc.yaml").write_text(DVC_YAML.lstrip())
-    params = {"scale": 2, "sleep_s": sleep_s, "items": {"a": {"n": 1}, "b": {"n": 3}},
+    (repo / "dvc.yaml").write_text(DVC_YAML.lstrip() + (TALLY_STAGE if follower else ""))
+    items = {"a": {"n": 1}, "b": {"n": 3}}
+    for key, seconds in (item_sleep_s or {}).items():
+        items[key]["sleep_s"] = seconds
+    params = {"scale": 2, "sleep_s": sleep_s, "items": items,
               "flaky_marker": str(root / "flaky.marker"), "big_mb": big_mb, "barrier_dir": str(root / "barrier") if barrier else ""}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git(repo, "init", "-q", "-b", "main")
