@@ -34,6 +34,15 @@ def run_items(parameters: dict[str, Any]) -> list[str]:
     return [parameters["stage"], *(parameters.get("followers") or [])]
 
 
+def kept_on_stop(finished: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What a stopped coordinator merges: the finished items' results and, for a follower whose own task has not
+    yet taken its result from its leader's finished run, the result that run carried (a follower's error is not kept:
+    a re-run redoes it)."""
+    carried = {item: result for leader in finished.values() for item, result in leader.get("followers", {}).items()
+               if "lock_entry" in result}
+    return {**carried, **finished}  # an item's own task result wins
+
+
 def run_name(items: list[str]) -> str:
     """A `run-stage` run's name: its items, `distill@E1 + evaluate_distill@E1` (the UI lists it by this)."""
     return " + ".join(items)

@@ -267,9 +267,7 @@ def dispatch_stages(graph: dict[str, StageNode], selected: list[str], plan: dict
         wait(list(futures.values()))
     except BaseException:  # SIGINT / SIGTERM: end every wait now, cancel worker runs, keep what finished
         _stop()
-        done = {s: f.result() for s, f in futures.items() if f.state.is_completed()}
-        done |= {item: carried for result in list(done.values()) for item, carried in result.get("followers", {}).items()
-                 if "lock_entry" in carried and item not in done}  # ran in a finished leader's run
+        done = dispatch.kept_on_stop({s: f.result() for s, f in futures.items() if f.state.is_completed()})
         root = Path(plan["root"])
         merge_results(root, store_for(str(root), url=plan["store_url"]),
                       {s: r for s, r in done.items() if s not in plan["up_to_date"]}, order=list(graph))

@@ -338,3 +338,17 @@ def test_stale_workspaces_of_dead_processes_are_swept(tmp_path):
 def test_pack_hash_is_the_sha256_of_the_stored_bytes(toy):
     data = pack_bytes({"a.txt": b"a"})
     assert PackStore(toy).put(data) == hashlib.sha256(data).hexdigest()
+
+
+def test_a_stop_keeps_what_a_finished_leader_carried_for_followers_whose_task_had_not_taken_it():
+    """On SIGINT/SIGTERM the coordinator merges the finished items and the followers' results their leader's run
+    carried (a follower's task takes its result a poll after the leader ends); a carried error is not kept, and a
+    follower's own task result wins over the carried copy."""
+    from pipeline.orchestration.dispatch import kept_on_stop
+
+    done_b, failed_c = {"stage": "b", "lock_entry": {"cmd": "b"}}, {"stage": "c", "error": "boom"}
+    leader = {"stage": "a", "lock_entry": {"cmd": "a"}, "followers": {"b": done_b, "c": failed_c}}
+    assert kept_on_stop({"a": leader}) == {"a": leader, "b": done_b}
+    own_b = {"stage": "b", "lock_entry": {"cmd": "b"}, "seconds": 1.0}
+    assert kept_on_stop({"a": leader, "b": own_b})["b"] is own_b
+    assert kept_on_stop({}) == {}

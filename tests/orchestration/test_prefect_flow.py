@@ -400,8 +400,8 @@ def test_sigterm_stops_the_coordinator_within_seconds_and_a_rerun_resumes(stack,
 def test_sigterm_keeps_the_followers_a_finished_leader_carried(stack, client, tmp_path):
     """Stopped after `item@a + tally_a` finished in one worker run while item@b still runs: the follower's lock entry
     is merged into the checkout with its leader's, and a re-run redoes item@b alone. (By then the follower's own
-    task has taken its result from the leader's run; dispatch_stages also merges results a finished leader carried
-    for followers whose task had not yet, a window of a poll interval that this test does not hit.)"""
+    task has taken its result from the leader's run; the window before it has, which this test does not hit, is
+    test_pieces' test of dispatch.kept_on_stop.)"""
     repo = make_toy_project(tmp_path, follower=True, item_sleep_s={"b": 45})  # long enough to be running
     proc = start_reproduce(repo, stack, "tally_a", "item@b")
     try:
