@@ -30,10 +30,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from pipeline.core.devices import PORTABLE_KERNELS, PORTABLE_THREADS, cpu_model
 
-AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}  # = PORTABLE_KERNELS
+ROOT = Path(__file__).resolve().parents[1]
+
+AVX2 = PORTABLE_KERNELS  # what train.portable_kernels sets (with PORTABLE_THREADS intra-op threads)
 # MKL documents COMPATIBLE (SSE2 code) as its branch for the same results on Intel and non-Intel CPUs; oneDNN and
 # NNPACK may pick their blocking from the CPU's cache sizes, so the last two settings leave both out.
 AVX2_MKL_COMPATIBLE = {**AVX2, "MKL_CBWR": "COMPATIBLE"}
@@ -44,7 +45,7 @@ class Setting:
     env: dict
     onednn: bool = True
     nnpack: bool = True
-    threads: int = 2
+    threads: int = PORTABLE_THREADS
 
 
 SETTINGS = {
@@ -149,17 +150,16 @@ def cpu_slug(cpu: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(r\)|\(tm\)|processor|cpu", "", cpu.lower())).strip("-")
 
 
-def compare(mine: dict, theirs: dict) -> int:
-    """Per setting, the ops whose bits differ between the two files; the number of settings that match fully."""
+def compare(mine: dict, theirs: dict) -> None:
+    """Print, per setting, the ops whose bits differ between the two files and the oneDNN implementations only one
+    of them ran."""
     print(f"this machine: {mine['cpu']} | the other: {theirs['cpu']} ({theirs.get('date')}, {theirs.get('torch')})")
-    portable = 0
     for name, result in mine["settings"].items():
         other = theirs["settings"].get(name)
         if other is None:
             print(f"  {name}: not in the other file")
             continue
         differ = [op for op, d in result["ops"].items() if other["ops"].get(op, {}).get("sha") != d["sha"]]
-        portable += not differ
         verdict = "same bits in every op" if not differ else f"{len(differ)} of {len(result['ops'])} ops differ"
         print(f"  {name}: {verdict}")
         for op in differ:
@@ -168,7 +168,6 @@ def compare(mine: dict, theirs: dict) -> int:
         if here != there:
             print(f"      oneDNN ran here only: {', '.join(sorted(here - there)) or '-'}; "
                   f"there only: {', '.join(sorted(there - here)) or '-'}")
-    return portable
 
 
 def main() -> None:
@@ -186,8 +185,13 @@ def main() -> None:
     import torch
 
     from pipeline.core.atomic import write_json
-    from pipeline.core.devices import cpu_model
 
+    theirs = None
+    if args.against:  # refused before the settings run, not after
+        try:
+            theirs = json.loads(args.against.read_text())
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"--against {args.against}: not a fingerprint file ({exc})") from None
     cpu = cpu_model()
     record = {"cpu": cpu, "cpu_count": os.cpu_count(), "torch": torch.__version__, "date": datetime.date.today().isoformat(),
               "command": "uv run python benchmarks/kernel_fingerprint.py",
@@ -198,11 +202,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, record)
     print(f"wrote {out}")
-    if args.against:
-        try:
-            theirs = json.loads(args.against.read_text())
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"--against {args.against}: not a fingerprint file ({exc})") from None
+    if theirs is not None:
         compare(record, theirs)
 
 
